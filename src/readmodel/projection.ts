@@ -1,0 +1,122 @@
+import type { EventMetadata, Position, StreamName, StreamRevision } from '../eventstore';
+
+/** An event as a projection handler sees it: already upcast to the current schema. */
+export interface ProjectedEvent<T extends string = string, D = unknown> {
+  type: T;
+  data: D;
+  stream: StreamName;
+  revision: StreamRevision;
+  position: Position;
+  recordedAt: Date;
+  metadata: EventMetadata;
+}
+
+/** Redis commands a handler may record. Each computes in place, so a handler never needs to read. */
+export type RedisWriteCommand =
+  | 'HSET'
+  | 'HDEL'
+  | 'HINCRBY'
+  | 'ZADD'
+  | 'ZREM'
+  | 'ZINCRBY'
+  | 'SADD'
+  | 'SREM'
+  | 'SET'
+  | 'INCRBY'
+  | 'DEL';
+
+/** One recorded write. `key` is relative to the projection's generation namespace. */
+export interface RedisWrite {
+  command: RedisWriteCommand;
+  key: string;
+  args: string[];
+}
+
+type FieldValue = string | number | bigint;
+
+/** Records writes; the projector applies a whole batch of them in one atomic Redis call. */
+export class WriteBatch {
+  readonly writes: RedisWrite[] = [];
+
+  private record(command: RedisWriteCommand, key: string, args: FieldValue[]): this {
+    this.writes.push({ command, key, args: args.map(String) });
+    return this;
+  }
+
+  hset(key: string, fields: Record<string, FieldValue | undefined>): this {
+    const args: FieldValue[] = [];
+    for (const [field, value] of Object.entries(fields)) if (value !== undefined) args.push(field, value);
+    return args.length === 0 ? this : this.record('HSET', key, args);
+  }
+  hdel(key: string, ...fields: string[]): this {
+    return this.record('HDEL', key, fields);
+  }
+  hincrby(key: string, field: string, by: number | bigint): this {
+    return this.record('HINCRBY', key, [field, by]);
+  }
+  zadd(key: string, score: number, member: string): this {
+    return this.record('ZADD', key, [score, member]);
+  }
+  zrem(key: string, member: string): this {
+    return this.record('ZREM', key, [member]);
+  }
+  zincrby(key: string, by: number, member: string): this {
+    return this.record('ZINCRBY', key, [by, member]);
+  }
+  sadd(key: string, ...members: string[]): this {
+    return this.record('SADD', key, members);
+  }
+  srem(key: string, ...members: string[]): this {
+    return this.record('SREM', key, members);
+  }
+  set(key: string, value: FieldValue): this {
+    return this.record('SET', key, [value]);
+  }
+  incrby(key: string, by: number | bigint): this {
+    return this.record('INCRBY', key, [by]);
+  }
+  del(key: string): this {
+    return this.record('DEL', key, []);
+  }
+}
+
+type EventOf<E extends { type: string; data: unknown }, T extends E['type']> = Extract<E, { type: T }>;
+
+export type ProjectionHandlers<E extends { type: string; data: unknown }> = {
+  [T in E['type']]?: (event: ProjectedEvent<T, EventOf<E, T>['data']>, w: WriteBatch) => void;
+};
+
+export interface Projection<E extends { type: string; data: unknown } = { type: string; data: unknown }> {
+  /** Stable name: part of every key, of the lease and of the admin API. */
+  name: string;
+  /** Bump when the handlers change meaning: a new version is rebuilt blue/green at start-up. */
+  version: number;
+  /** Stream-name prefixes this projection reads (the subscription's filter). */
+  streams: string[];
+  handlers: ProjectionHandlers<E>;
+}
+
+export const defineProjection = <E extends { type: string; data: unknown }>(
+  projection: Projection<E>,
+): Projection<E> => projection;
+
+/** Runs a projection's handler for one event and returns what it recorded (nothing for an event it ignores). */
+export const recordWrites = (
+  projection: Projection,
+  event: ProjectedEvent,
+  w = new WriteBatch(),
+): WriteBatch => {
+  const handler = (
+    projection.handlers as Record<string, ((e: ProjectedEvent, w: WriteBatch) => void) | undefined>
+  )[event.type];
+  handler?.(event, w);
+  return w;
+};
+
+/** Key of a projection generation's namespace; `{name}` is a Redis Cluster hash tag, so one projection is one slot. */
+export const generationPrefix = (redisPrefix: string, projection: string, generation: number): string =>
+  `${redisPrefix}{${projection}}:g${generation}:`;
+
+/** Keys of a projection that live outside any generation (active pointer, lease, parked, meta). */
+export const projectionKey = (redisPrefix: string, projection: string, suffix: string): string =>
+  `${redisPrefix}{${projection}}:${suffix}`;
