@@ -1,0 +1,58 @@
+/**
+ * Every error a client can see, in one place. `type` is the stable problem+json type; `status` the HTTP status.
+ * Anything else that escapes a handler is a 500 without details.
+ */
+export const PROBLEM_TYPE_BASE = 'https://sluice.dev/problems/';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export abstract class ProblemError extends Error {
+  abstract readonly type: string;
+  abstract readonly status: number;
+  abstract readonly title: string;
+  readonly errors?: FieldError[];
+  /** Seconds a client should wait before retrying (503). */
+  readonly retryAfterSeconds?: number;
+}
+
+const problem = (slug: string, status: number, title: string) =>
+  class extends ProblemError {
+    readonly type = PROBLEM_TYPE_BASE + slug;
+    readonly status = status;
+    readonly title = title;
+  };
+
+export class ValidationFailed extends problem('validation-failed', 400, 'Request validation failed') {
+  override readonly errors: FieldError[];
+  constructor(detail: string, errors: FieldError[] = []) {
+    super(detail);
+    this.errors = errors;
+  }
+}
+export class MalformedJson extends problem('malformed-json', 400, 'Malformed JSON body') {}
+export class NotFound extends problem('not-found', 404, 'Not found') {}
+export class InvalidTransition extends problem('invalid-transition', 409, 'Invalid state transition') {
+  constructor(
+    readonly state: string,
+    readonly command: string,
+  ) {
+    super(`cannot ${command} an order that is ${state}`);
+  }
+}
+export class ConcurrencyConflict extends problem('concurrency-conflict', 409, 'Concurrent modification') {}
+export class PreconditionFailed extends problem('precondition-failed', 412, 'Precondition failed') {}
+export class PayloadTooLarge extends problem('payload-too-large', 413, 'Payload too large') {}
+export class UnsupportedMediaType extends problem('unsupported-media-type', 415, 'Unsupported media type') {}
+export class IdempotencyKeyReused extends problem('idempotency-key-reused', 422, 'Idempotency-Key reused') {}
+export class Unauthorized extends problem('unauthorized', 401, 'Unauthorized') {}
+export class Forbidden extends problem('forbidden', 403, 'Forbidden') {}
+export class ServiceUnavailable extends problem('service-unavailable', 503, 'Service unavailable') {
+  override readonly retryAfterSeconds: number;
+  constructor(detail: string, retryAfterSeconds = 1) {
+    super(detail);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

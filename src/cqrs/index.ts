@@ -1,0 +1,5 @@
+export * from './buses';
+export * from './errors';
+export * from './messages';
+export * from './stream-command';
+export * from './upcasting';

@@ -1,0 +1,162 @@
+import {
+  type EventStore,
+  EventStoreUnavailable,
+  type ExpectedRevision,
+  type NewEvent,
+  type Position,
+  type RecordedEvent,
+  type StreamRevision,
+  WrongExpectedVersion,
+} from '../eventstore';
+import { ConcurrencyConflict, IdempotencyKeyReused, PreconditionFailed, ServiceUnavailable } from './errors';
+import { type Command, eventIdFor } from './messages';
+import type { EventSchemas } from './upcasting';
+
+/** A pure decider: the domain's whole write-side logic. */
+export interface Decider<C, E extends { type: string; data: unknown }, S> {
+  initialState: () => S;
+  evolve: (state: S, event: E) => S;
+  decide: (command: C, state: S) => E[];
+}
+
+export interface StreamCommandResult {
+  /** The stream's revision after the command. */
+  version: StreamRevision;
+  /** Global position of the command's last event. */
+  position: Position;
+  /** True when the command had already been applied (same Idempotency-Key) and nothing was appended. */
+  replayed: boolean;
+}
+
+export interface StreamCommandOptions {
+  /** From If-Match: run only at this revision, else PreconditionFailed; conflicts are then not retried. */
+  expectedVersion?: StreamRevision;
+  maxConflictRetries?: number;
+  onConflict?: () => void;
+  onRetry?: () => void;
+}
+
+export interface StreamCommandContext {
+  store: EventStore;
+  schemas: EventSchemas;
+  upcast: (event: RecordedEvent) => RecordedEvent;
+  /** Called before decide with the loaded state: lets the domain answer 404 before If-Match is checked. */
+  assertExists?: (revision: StreamRevision | 'no_stream') => void;
+}
+
+interface LoadedStream<S> {
+  state: S;
+  revision: StreamRevision | 'no_stream';
+  /** Events this very command appended earlier (same command id). */
+  previous: RecordedEvent[];
+}
+
+const loadStream = async <C, E extends { type: string; data: unknown }, S>(
+  ctx: StreamCommandContext,
+  decider: Decider<C, E, S>,
+  stream: string,
+  commandId: string,
+): Promise<LoadedStream<S>> => {
+  let state = decider.initialState();
+  let revision: StreamRevision | 'no_stream' = 'no_stream';
+  const previous: RecordedEvent[] = [];
+  for await (const recorded of ctx.store.readStream(stream)) {
+    const event = ctx.upcast(recorded);
+    state = decider.evolve(state, { type: event.type, data: event.data } as E);
+    revision = event.revision;
+    if (event.metadata.commandId === commandId) previous.push(event);
+  }
+  return { state, revision, previous };
+};
+
+const toNewEvents = <E extends { type: string; data: unknown }>(
+  events: E[],
+  command: Command,
+  schemas: EventSchemas,
+): NewEvent[] =>
+  events.map((event, index) => ({
+    id: eventIdFor(command.metadata.commandId, index),
+    type: event.type,
+    data: event.data,
+    metadata: {
+      ...command.metadata,
+      commandType: command.type,
+      schemaVersion: schemas[event.type]?.current ?? 1,
+    },
+  }));
+
+const replayOf = (previous: RecordedEvent[], command: Command): StreamCommandResult => {
+  if (previous[0]?.metadata.requestHash !== command.metadata.requestHash) {
+    throw new IdempotencyKeyReused('this Idempotency-Key was used with a different request');
+  }
+  const last = previous[previous.length - 1]!;
+  return { version: last.revision, position: last.position, replayed: true };
+};
+
+const jitteredDelay = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+
+/** Appends; an unavailable store is retried with the same ids and expected revision, which is idempotent. */
+const appendOnce = async (
+  store: EventStore,
+  stream: string,
+  events: NewEvent[],
+  expected: ExpectedRevision,
+) => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.append(stream, events, { expectedRevision: expected });
+    } catch (error) {
+      if (!(error instanceof EventStoreUnavailable)) throw error;
+      if (attempt >= 1)
+        throw new ServiceUnavailable('the event store is unavailable; nothing was appended', 1);
+      await jitteredDelay(3);
+    }
+  }
+};
+
+/**
+ * Load → decide → append with the revision read. Conflicts are retried (bounded, with jitter) unless the
+ * caller pinned a version; a command already applied (same command id) answers as the first time did.
+ */
+export const executeStreamCommand = async <C extends Command, E extends { type: string; data: unknown }, S>(
+  ctx: StreamCommandContext,
+  decider: Decider<C, E, S>,
+  stream: string,
+  command: C,
+  options: StreamCommandOptions = {},
+): Promise<StreamCommandResult> => {
+  const maxRetries = options.maxConflictRetries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    let loaded: LoadedStream<S>;
+    try {
+      loaded = await loadStream(ctx, decider, stream, command.metadata.commandId);
+    } catch (error) {
+      if (error instanceof EventStoreUnavailable)
+        throw new ServiceUnavailable('the event store is unavailable', 1);
+      throw error;
+    }
+    if (loaded.previous.length > 0) return replayOf(loaded.previous, command);
+    ctx.assertExists?.(loaded.revision);
+    if (options.expectedVersion !== undefined && loaded.revision !== options.expectedVersion) {
+      throw new PreconditionFailed(
+        `the order is at version ${String(loaded.revision)}, not ${options.expectedVersion}`,
+      );
+    }
+    const newEvents = toNewEvents(decider.decide(command, loaded.state), command, ctx.schemas);
+    try {
+      const result = await appendOnce(ctx.store, stream, newEvents, loaded.revision);
+      return { version: result.nextRevision, position: result.position, replayed: false };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersion)) throw error;
+      options.onConflict?.();
+      if (options.expectedVersion !== undefined) {
+        throw new PreconditionFailed(`the order moved on from version ${options.expectedVersion}`);
+      }
+      if (attempt >= maxRetries)
+        throw new ConcurrencyConflict('the order kept changing concurrently; try again');
+      options.onRetry?.();
+      await jitteredDelay(attempt);
+    }
+  }
+};
