@@ -23,7 +23,8 @@ export type RedisWriteCommand =
   | 'SREM'
   | 'SET'
   | 'INCRBY'
-  | 'DEL';
+  | 'DEL'
+  | 'XADD';
 
 /** One recorded write. `key` is relative to the projection's generation namespace. */
 export interface RedisWrite {

@@ -1,0 +1,115 @@
+import type { Position } from '../eventstore';
+import type { ReadModelKeys } from './keys';
+import { encodeNotification, MAX_LISTED_STREAMS } from './notifications';
+import type { RedisWrite } from './projection';
+import type { RedisClient } from './redis';
+import { applyBatchScript, runScript } from './scripts';
+
+export interface PreparedBatch {
+  /** Position of the first event (or mark) in the batch: must be after the stored checkpoint. */
+  firstPosition: Position;
+  /** The checkpoint after the batch. */
+  checkpoint: Position;
+  /** recordedAt (ms) of the newest event applied, for lag in ms. */
+  newestRecordedAt?: number;
+  /** Relative keys: resolved against the generation here. */
+  writes: RedisWrite[];
+  streamVersions: Map<string, bigint>;
+  eventCount: number;
+}
+
+/** The lease moved to another process: this projector must stop writing. */
+export class LeaseLost extends Error {
+  override readonly name = 'LeaseLost';
+}
+
+/** The stored checkpoint is at or past this batch: another writer got there first, resync from Redis. */
+export class BehindCheckpoint extends Error {
+  override readonly name = 'BehindCheckpoint';
+}
+
+const encodeWrites = (
+  writes: RedisWrite[],
+  keyOf: (relative: string) => string,
+  keys: string[],
+): string[] => {
+  const indexOfKey = new Map<string, number>();
+  const args: string[] = [String(writes.length)];
+  for (const write of writes) {
+    const fullKey = keyOf(write.key);
+    let index = indexOfKey.get(fullKey);
+    if (index === undefined) {
+      keys.push(fullKey);
+      index = keys.length; // Lua's KEYS is 1-based
+      indexOfKey.set(fullKey, index);
+    }
+    args.push(write.command, String(index), String(write.args.length), ...write.args);
+  }
+  return args;
+};
+
+/** One atomic Redis call per batch (see applyBatchScript). */
+export const applyBatch = async (
+  redis: RedisClient,
+  keys: ReadModelKeys,
+  target: { projection: string; generation: number; leaseToken: string },
+  batch: PreparedBatch,
+): Promise<void> => {
+  const generationKeys = keys.generation(target.projection, target.generation);
+  const scriptKeys = [
+    generationKeys.checkpoint,
+    keys.lease(target.projection),
+    generationKeys.streamVersions,
+  ];
+  const versions: string[] = [String(batch.streamVersions.size)];
+  for (const [stream, revision] of batch.streamVersions) versions.push(stream, String(revision));
+  const writes = encodeWrites(batch.writes, generationKeys.key, scriptKeys);
+  const listed = batch.streamVersions.size <= MAX_LISTED_STREAMS;
+  const message = encodeNotification({
+    kind: 'applied',
+    projection: target.projection,
+    generation: target.generation,
+    position: String(batch.checkpoint),
+    ...(listed
+      ? { streams: Object.fromEntries([...batch.streamVersions].map(([s, r]) => [s, String(r)])) }
+      : {}),
+  });
+  try {
+    await runScript(redis, applyBatchScript, scriptKeys, [
+      target.leaseToken,
+      String(batch.firstPosition),
+      String(batch.checkpoint),
+      batch.newestRecordedAt === undefined ? '' : String(batch.newestRecordedAt),
+      String(Date.now()),
+      keys.notifications,
+      message,
+      ...versions,
+      ...writes,
+    ]);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    if (text.startsWith('STALE_LEASE')) throw new LeaseLost(text);
+    if (text.startsWith('BEHIND_CHECKPOINT')) throw new BehindCheckpoint(text);
+    throw error;
+  }
+};
+
+export interface StoredCheckpoint {
+  position: Position;
+  recordedAt?: number;
+  appliedAt?: number;
+}
+
+export const readCheckpoint = async (
+  redis: RedisClient,
+  keys: ReadModelKeys,
+  projection: string,
+  generation: number,
+): Promise<StoredCheckpoint> => {
+  const stored = await redis.hGetAll(keys.generation(projection, generation).checkpoint);
+  return {
+    position: BigInt(stored.position ?? '0'),
+    ...(stored.recordedAt === undefined ? {} : { recordedAt: Number(stored.recordedAt) }),
+    ...(stored.appliedAt === undefined ? {} : { appliedAt: Number(stored.appliedAt) }),
+  };
+};

@@ -1,0 +1,23 @@
+export { type PreparedBatch, readCheckpoint } from './apply-batch';
+export { type Consistency, ReadModelAccess } from './consistency';
+export {
+  builtByVersion,
+  readActiveGeneration,
+  rebuildingGeneration,
+  requestRebuild,
+  unlinkGeneration,
+} from './generations';
+export { type ReadModelKeys, readModelKeys } from './keys';
+export { NotificationHub } from './notification-hub';
+export {
+  defineProjection,
+  generationPrefix,
+  type ProjectedEvent,
+  type Projection,
+  type RedisWrite,
+  recordWrites,
+  WriteBatch,
+} from './projection';
+export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
+export { Projector, type ProjectorStats, type ProjectorStatus } from './projector';
+export { connectRedis, createRedis, type RedisClient } from './redis';

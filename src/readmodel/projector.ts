@@ -1,0 +1,185 @@
+import type { Logger } from 'pino';
+import type { EventStore, Position, RecordedEvent, SubscriptionMessage } from '../eventstore';
+import { applyBatch, BehindCheckpoint, LeaseLost, readCheckpoint } from './apply-batch';
+import { BatchBuilder } from './batch-builder';
+import type { ReadModelKeys } from './keys';
+import type { Projection } from './projection';
+import type { RedisClient } from './redis';
+
+export type ProjectorStatus = 'starting' | 'catching-up' | 'running' | 'stopped' | 'faulted';
+
+export interface ProjectorOptions {
+  projection: Projection;
+  generation: number;
+  store: EventStore;
+  redis: RedisClient;
+  keys: ReadModelKeys;
+  /** The lease token this process holds for the projection; checked by the apply script (fencing). */
+  leaseToken: () => string;
+  upcast?: (event: RecordedEvent) => RecordedEvent;
+  /** Most events in one atomic apply. */
+  batchSize?: number;
+  handlerAttempts?: number;
+  log?: Logger;
+  /** Called after every batch that reached the head the subscription knew of. */
+  onCaughtUp?: (checkpoint: Position) => void;
+  /** Called when the lease turned out to be held by another process: the projector has stopped. */
+  onLeaseLost?: () => void;
+}
+
+export interface ProjectorStats {
+  checkpoint: Position;
+  /** recordedAt (ms) of the newest event applied. */
+  newestRecordedAt?: number;
+  applied: number;
+  parked: number;
+  batches: number;
+  errors: number;
+  lastError?: string;
+}
+
+const IDLE = Symbol('idle');
+const STOP = Symbol('stop');
+const nextTurn = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Feeds one projection generation from a catch-up subscription into Redis, one atomic batch at a time.
+ * A batch closes when it is full or when no further event is ready right now, so catch-up runs in large
+ * batches and a live event is applied on the next turn of the event loop.
+ */
+export class Projector {
+  status: ProjectorStatus = 'starting';
+  readonly stats: ProjectorStats = { checkpoint: 0n, applied: 0, parked: 0, batches: 0, errors: 0 };
+  private stopping = false;
+  private signalStop: () => void = () => {};
+  private readonly stopped = new Promise<typeof STOP>((resolve) => {
+    this.signalStop = () => resolve(STOP);
+  });
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: ProjectorOptions) {}
+
+  get name(): string {
+    return this.options.projection.name;
+  }
+
+  get generation(): number {
+    return this.options.generation;
+  }
+
+  /** Stopped, or stopping: it will not apply another batch. */
+  get finished(): boolean {
+    return this.stopping;
+  }
+
+  start(): this {
+    this.running ??= this.runWithRestarts();
+    return this;
+  }
+
+  /** Finishes the batch in hand, then stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.signalStop();
+    await this.running;
+    this.status = 'stopped';
+  }
+
+  private async runWithRestarts(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        await this.runOnce();
+        failures = 0;
+      } catch (error) {
+        if (error instanceof LeaseLost) {
+          this.options.log?.warn({ projection: this.name }, 'lease lost; projector stops');
+          this.stopping = true;
+          this.status = 'stopped';
+          this.options.onLeaseLost?.();
+          return;
+        }
+        if (error instanceof BehindCheckpoint) continue; // another writer moved on: resync from Redis
+        failures += 1;
+        this.stats.errors += 1;
+        this.stats.lastError = error instanceof Error ? error.message : String(error);
+        this.status = 'faulted';
+        this.options.log?.error({ projection: this.name, err: error }, 'projector failed; restarting');
+        await Promise.race([sleep(Math.min(100 * 2 ** failures, 5000)), this.stopped]);
+      }
+    }
+    this.status = 'stopped';
+  }
+
+  private async runOnce(): Promise<void> {
+    const { projection, generation, store, redis, keys } = this.options;
+    const stored = await readCheckpoint(redis, keys, projection.name, generation);
+    this.stats.checkpoint = stored.position;
+    if (stored.recordedAt !== undefined) this.stats.newestRecordedAt = stored.recordedAt;
+    if (this.status !== 'running') this.status = 'catching-up';
+    const subscription = store.subscribeAll({
+      from: stored.position === 0n ? 'start' : stored.position,
+      filter: { streamPrefixes: projection.streams },
+    });
+    const messages = subscription[Symbol.asyncIterator]();
+    const batch = new BatchBuilder(projection, this.options.handlerAttempts ?? 3, stored.position);
+    try {
+      let pending = messages.next();
+      while (!this.stopping) {
+        const next = await Promise.race([pending, batch.isEmpty ? this.stopped : nextTurn()]);
+        if (next === STOP) break;
+        if (next === IDLE) {
+          await this.flush(batch);
+          continue;
+        }
+        if (next.done) break;
+        pending = messages.next();
+        await this.take(next.value, batch);
+      }
+      await this.flush(batch);
+    } finally {
+      await subscription.close();
+    }
+  }
+
+  private async take(message: SubscriptionMessage, batch: BatchBuilder): Promise<void> {
+    if (message.kind === 'event') {
+      const event = this.options.upcast ? this.options.upcast(message.event) : message.event;
+      const { parked } = batch.addEvent(event);
+      if (parked !== undefined) {
+        this.options.log?.error(
+          { projection: this.name, position: String(event.position), err: parked },
+          'handler kept failing; event parked',
+        );
+      }
+      if (batch.size >= (this.options.batchSize ?? 1000)) await this.flush(batch);
+      return;
+    }
+    batch.advanceTo(message.position);
+    if (message.kind === 'caught-up') {
+      await this.flush(batch);
+      this.status = 'running';
+      this.options.onCaughtUp?.(batch.storedCheckpoint);
+    }
+  }
+
+  private async flush(batch: BatchBuilder): Promise<void> {
+    const parked = batch.parkedCount;
+    const prepared = batch.take();
+    if (prepared === undefined) return;
+    const { projection, generation, redis, keys } = this.options;
+    await applyBatch(
+      redis,
+      keys,
+      { projection: projection.name, generation, leaseToken: this.options.leaseToken() },
+      prepared,
+    );
+    this.stats.checkpoint = prepared.checkpoint;
+    if (prepared.newestRecordedAt !== undefined) this.stats.newestRecordedAt = prepared.newestRecordedAt;
+    this.stats.applied += prepared.eventCount;
+    this.stats.parked += parked;
+    this.stats.batches += 1;
+    if (this.status === 'faulted') this.status = 'catching-up';
+  }
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './redis';
+
+export interface RedisScript {
+  source: string;
+  sha: string;
+}
+
+const script = (source: string): RedisScript => ({
+  source,
+  sha: createHash('sha1').update(source).digest('hex'),
+});
+
+/** Runs a Lua script by its sha, loading it on NOSCRIPT (after a restart or a SCRIPT FLUSH). */
+export const runScript = async (
+  client: RedisClient,
+  { source, sha }: RedisScript,
+  keys: string[],
+  args: string[],
+): Promise<unknown> => {
+  try {
+    return await client.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args]);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return client.sendCommand(['EVAL', source, String(keys.length), ...keys, ...args]);
+  }
+};
+
+const DECIMAL_GREATER = `
+local function greater(a, b)
+  if #a ~= #b then return #a > #b end
+  return a > b
+end`;
+
+/**
+ * Applies one projection batch atomically: fencing (lease token) and ordering (first position after the
+ * stored checkpoint) are checked first, then the state writes, the checkpoint, the stream versions and a
+ * PUBLISH — all or nothing, so a crash between batches loses nothing and applies nothing twice.
+ *
+ * KEYS: 1 checkpoint hash, 2 lease, 3 stream-versions hash, 4.. the keys the writes touch.
+ * ARGV: 1 lease token, 2 first position, 3 new checkpoint, 4 newest recordedAt ms, 5 appliedAt ms,
+ *       6 channel, 7 message, 8 number of stream versions, then stream/revision pairs,
+ *       then the number of writes, then per write: command, key index, argument count, arguments.
+ */
+export const applyBatchScript = script(`${DECIMAL_GREATER}
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.error_reply('STALE_LEASE lease is held by another process') end
+local current = redis.call('HGET', KEYS[1], 'position') or '0'
+if not greater(ARGV[2], current) then return redis.error_reply('BEHIND_CHECKPOINT ' .. current) end
+local i = 8
+local versions = tonumber(ARGV[i])
+for _ = 1, versions do
+  redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i + 2])
+  i = i + 2
+end
+i = i + 1
+local writes = tonumber(ARGV[i])
+for _ = 1, writes do
+  local command, key, argc = ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])], tonumber(ARGV[i + 3])
+  local args = {}
+  for a = 1, argc do args[a] = ARGV[i + 3 + a] end
+  redis.call(command, key, unpack(args))
+  i = i + 3 + argc
+end
+local fields = {'position', ARGV[3], 'appliedAt', ARGV[5]}
+if ARGV[4] ~= '' then fields[5] = 'recordedAt'; fields[6] = ARGV[4] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return 1`);
+
+/** Makes a rebuilt generation the active one, in one step, only for the current lease holder. */
+export const flipGenerationScript = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('STALE_LEASE lease is held by another process') end
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return redis.error_reply('NOT_REBUILDING generation ' .. ARGV[2]) end
+local previous = redis.call('GET', KEYS[3])
+redis.call('SET', KEYS[3], ARGV[2])
+redis.call('DEL', KEYS[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return previous or ''`);
+
+export const renewLeaseScript = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`);
+
+export const releaseLeaseScript = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
