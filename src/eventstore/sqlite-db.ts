@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Position, RecordedEvent, StreamName, StreamRevision } from './event-store';
+import { EventStoreUnavailable } from './event-store';
+
+export type SqliteDatabase = Database.Database;
+
+/** One row of the events table as better-sqlite3 returns it with safe integers on. */
+export interface EventRow {
+  position: Position;
+  id: string;
+  stream: StreamName;
+  revision: StreamRevision;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: bigint;
+}
+
+interface StoredEventRef {
+  stream: StreamName;
+  revision: StreamRevision;
+  position: Position;
+}
+
+// The integer primary key is the global position; AUTOINCREMENT so a position is never reused.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position    INTEGER PRIMARY KEY AUTOINCREMENT,
+  id          TEXT    NOT NULL UNIQUE,
+  stream      TEXT    NOT NULL,
+  revision    INTEGER NOT NULL,
+  type        TEXT    NOT NULL,
+  data        TEXT    NOT NULL,
+  metadata    TEXT    NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  UNIQUE (stream, revision)
+) STRICT`;
+
+export const isMemoryPath = (path: string): boolean => path === ':memory:';
+
+/**
+ * Opens (creating if needed) the database file in WAL mode with synchronous=FULL: every commit is
+ * fsynced to the WAL. Group commit makes that one fsync per batch of appends, so FULL stays cheap.
+ */
+export const openDatabase = (path: string, busyTimeoutMs: number): SqliteDatabase => {
+  let db: SqliteDatabase | undefined;
+  try {
+    if (!isMemoryPath(path)) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { timeout: busyTimeoutMs });
+    db.defaultSafeIntegers(true);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(SCHEMA);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw new EventStoreUnavailable(`cannot open SQLite event store at ${path}: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+};
+
+export const prepareStatements = (db: SqliteDatabase) => ({
+  currentRevision: db.prepare<[StreamName], { revision: StreamRevision }>(
+    'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+  ),
+  eventById: db.prepare<[string], StoredEventRef>(
+    'SELECT stream, revision, position FROM events WHERE id = ?',
+  ),
+  positionAt: db.prepare<[StreamName, StreamRevision], { position: Position }>(
+    'SELECT position FROM events WHERE stream = ? AND revision = ?',
+  ),
+  insert: db.prepare<[string, StreamName, StreamRevision, string, string, string, number]>(
+    'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ),
+  streamPage: db.prepare<[StreamName, StreamRevision, number], EventRow>(
+    'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+  ),
+  allPage: db.prepare<[Position, number], EventRow>(
+    'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+  ),
+  headPosition: db.prepare<[], { head: Position | null }>('SELECT max(position) AS head FROM events'),
+  ping: db.prepare<[], { ok: bigint }>('SELECT 1 AS ok'),
+});
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+export const toRecordedEvent = (row: EventRow): RecordedEvent => ({
+  id: row.id,
+  stream: row.stream,
+  revision: row.revision,
+  position: row.position,
+  type: row.type,
+  data: JSON.parse(row.data),
+  metadata: JSON.parse(row.metadata),
+  recordedAt: new Date(Number(row.recorded_at)),
+});
+
+/**
+ * True when SQLite itself failed (busy, read-only, I/O, disk full, closed…), as opposed to one append
+ * being refused (a constraint, bad input): the first aborts a whole group commit, the second only its append.
+ */
+export const isStoreFailure = (error: unknown): boolean =>
+  (error instanceof Database.SqliteError && !error.code.startsWith('SQLITE_CONSTRAINT')) ||
+  (error instanceof TypeError && /database connection is not open/i.test(error.message));
+
+export const toUnavailable = (what: string, error: unknown): EventStoreUnavailable =>
+  error instanceof EventStoreUnavailable
+    ? error
+    : new EventStoreUnavailable(`${what}: ${messageOf(error)}`, { cause: error });
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,164 @@
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  Position,
+  RecordedEvent,
+  StreamName,
+  StreamRevision,
+  SubscribeOptions,
+  Subscription,
+} from './event-store';
+import { EventStoreUnavailable } from './event-store';
+import type { GroupCommitStats } from './sqlite-append';
+import { GroupCommit } from './sqlite-append';
+import type { EventRow, SqliteDatabase, Statements } from './sqlite-db';
+import { openDatabase, prepareStatements, toRecordedEvent, toUnavailable } from './sqlite-db';
+import { SqliteSubscription } from './sqlite-subscription';
+
+export type { GroupCommitStats } from './sqlite-append';
+
+export interface SqliteEventStoreOptions {
+  /** How long a write waits for another connection's lock before failing (EventStoreUnavailable). */
+  busyTimeoutMs?: number;
+  /** How often live subscriptions look for events appended by another process on the same file. */
+  pollIntervalMs?: number;
+  /** Rows read per query by readStream and subscriptions. */
+  pageSize?: number;
+}
+
+const DEFAULTS: Required<SqliteEventStoreOptions> = {
+  busyTimeoutMs: 5000,
+  pollIntervalMs: 500,
+  pageSize: 500,
+};
+
+/**
+ * The embedded event store: one SQLite file (WAL, synchronous=FULL), or ':memory:' for a throwaway one.
+ *
+ * - Appends made in the same turn of the event loop are written in one transaction (group commit).
+ * - Live subscriptions are woken in-process by appends, and poll every `pollIntervalMs` so that another
+ *   process writing the same file is seen too (with that much delay).
+ * - better-sqlite3 is synchronous: a write waiting on another process's lock blocks this process's
+ *   event loop for up to `busyTimeoutMs`.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly #db: SqliteDatabase;
+  readonly #statements: Statements;
+  readonly #groupCommit: GroupCommit;
+  readonly #tuning: Required<SqliteEventStoreOptions>;
+  readonly #appendListeners = new Set<() => void>();
+  readonly #subscriptions = new Set<SqliteSubscription>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(db: SqliteDatabase, tuning: Required<SqliteEventStoreOptions>) {
+    this.#db = db;
+    this.#tuning = tuning;
+    this.#statements = prepareStatements(db);
+    this.#groupCommit = new GroupCommit(db, this.#statements, () => this.#wakeSubscribers());
+  }
+
+  /** Opens or creates the store at `path` (parent directories included); ':memory:' is a throwaway store. */
+  static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    const tuning = { ...DEFAULTS, ...options };
+    return new SqliteEventStore(openDatabase(path, tuning.busyTimeoutMs), tuning);
+  }
+
+  /**
+   * Expectation checked inside the group's transaction, in call order. Re-appending ids already stored
+   * answers the original result. An empty `events` only checks the expectation and answers the stream's
+   * current revision and last position ({ nextRevision: -1n, position: 0n } for a missing stream).
+   */
+  append(
+    stream: StreamName,
+    events: NewEvent[],
+    opts: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(new EventStoreUnavailable('the SQLite event store is closed'));
+    return this.#groupCommit.enqueue({
+      stream,
+      events: [...events],
+      expectedRevision: opts.expectedRevision,
+    });
+  }
+
+  async *readStream(
+    stream: StreamName,
+    opts: { fromRevision?: StreamRevision } = {},
+  ): AsyncGenerator<RecordedEvent> {
+    const { pageSize } = this.#tuning;
+    let from = opts.fromRevision ?? 0n;
+    while (true) {
+      const rows = this.#query('readStream', () => this.#statements.streamPage.all(stream, from, pageSize));
+      for (const row of rows) yield toRecordedEvent(row);
+      if (rows.length < pageSize) return;
+      from = rows.at(-1)!.revision + 1n;
+    }
+  }
+
+  subscribeAll(opts: SubscribeOptions): Subscription {
+    const subscription = new SqliteSubscription(
+      {
+        readPage: (after, limit) => this.#readAllPage(after, limit),
+        onNextAppend: (listener) => this.#onNextAppend(listener),
+        forget: (ended) => this.#subscriptions.delete(ended),
+      },
+      opts,
+      this.#tuning,
+    );
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<Position> {
+    return this.#query('headPosition', () => this.#statements.headPosition.get()?.head ?? 0n);
+  }
+
+  async ping(): Promise<void> {
+    this.#query('ping', () => this.#statements.ping.get());
+  }
+
+  /** Writes appends already accepted, ends subscriptions, then closes the database. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** Honest counters for the group commit: fewer transactions than appends means appends were grouped. */
+  stats(): GroupCommitStats {
+    return this.#groupCommit.stats();
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#groupCommit.flush();
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
+    this.#db.close();
+  }
+
+  #readAllPage(after: Position, limit: number): EventRow[] {
+    return this.#query('subscribeAll', () => this.#statements.allPage.all(after, limit));
+  }
+
+  #onNextAppend(listener: () => void): () => void {
+    this.#appendListeners.add(listener);
+    return () => this.#appendListeners.delete(listener);
+  }
+
+  #wakeSubscribers(): void {
+    const listeners = [...this.#appendListeners];
+    this.#appendListeners.clear();
+    for (const listener of listeners) listener();
+  }
+
+  #query<T>(what: string, run: () => T): T {
+    if (this.#closed) throw new EventStoreUnavailable(`${what}: the SQLite event store is closed`);
+    try {
+      return run();
+    } catch (error) {
+      throw toUnavailable(`${what} failed`, error);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WrongExpectedVersion } from '../../src/eventstore';
+import { SqliteEventStore } from '../../src/eventstore/sqlite';
+import {
+  eventsOf,
+  MessageReader,
+  newEvent,
+  positionsOf,
+  readAll,
+  rejectionOf,
+} from '../contract/event-store.contract-support';
+
+describe('SqliteEventStore', () => {
+  let dir: string;
+  const opened: SqliteEventStore[] = [];
+  const readers: MessageReader[] = [];
+
+  const openStore = (path: string, options?: Parameters<typeof SqliteEventStore.open>[1]) => {
+    const store = SqliteEventStore.open(path, options);
+    opened.push(store);
+    return store;
+  };
+  const subscribe = (store: SqliteEventStore, opts: Parameters<SqliteEventStore['subscribeAll']>[0]) => {
+    const reader = new MessageReader(store.subscribeAll(opts));
+    readers.push(reader);
+    return reader;
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-sqlite-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(readers.splice(0).map((reader) => reader.subscription.close()));
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('given a path under missing directories, when opened, appended and reopened, then the events persist', async () => {
+    const file = join(dir, 'a', 'b', 'events.sqlite');
+    const first = openStore(file);
+    await first.append('kept', [newEvent('Kept', { n: 1 })], { expectedRevision: 'no_stream' });
+    await first.close();
+    const events = await readAll(openStore(file).readStream('kept'));
+    expect(events.map((e) => [e.type, e.data, e.position])).toEqual([['Kept', { n: 1 }, 1n]]);
+  });
+
+  it('given an empty append, then it only checks the expectation and answers the current revision and position', async () => {
+    const store = openStore(':memory:');
+    expect(await store.append('empty', [], { expectedRevision: 'no_stream' })).toEqual({
+      nextRevision: -1n,
+      position: 0n,
+    });
+    const error = await rejectionOf(store.append('empty', [], { expectedRevision: 'stream_exists' }));
+    expect(error).toBeInstanceOf(WrongExpectedVersion);
+    await store.append('other', [newEvent()], { expectedRevision: 'no_stream' });
+    const written = await store.append('empty', [newEvent(), newEvent()], { expectedRevision: 'no_stream' });
+    expect(await store.append('empty', [], { expectedRevision: 1n })).toEqual(written);
+    expect(await readAll(store.readStream('empty'))).toHaveLength(2);
+  });
+
+  it('given more events than a page, when reading a stream and subscribing, then all come once and in order', async () => {
+    const store = openStore(':memory:', { pageSize: 3 });
+    await store.append(
+      'paged',
+      Array.from({ length: 10 }, (_, n) => newEvent('Paged', { n })),
+      {
+        expectedRevision: 'no_stream',
+      },
+    );
+    const read = await readAll(store.readStream('paged', { fromRevision: 1n }));
+    expect(read.map((e) => e.revision)).toEqual([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n]);
+    const messages = await subscribe(store, { from: 'start' }).untilCaughtUp();
+    expect(eventsOf(messages).map((e) => e.position)).toEqual(
+      Array.from({ length: 10 }, (_, i) => BigInt(i + 1)),
+    );
+    expect(messages.at(-1)).toEqual({ kind: 'caught-up', position: 10n });
+  });
+
+  it('given pages of filtered-out events, when subscribing, then a checkpoint marks the last position of each page', async () => {
+    const store = openStore(':memory:', { pageSize: 2 });
+    await store.append(
+      'skip',
+      [1, 2, 3, 4, 5].map(() => newEvent()),
+      { expectedRevision: 'no_stream' },
+    );
+    const reader = subscribe(store, { from: 'start', filter: { streamPrefixes: ['keep'] } });
+    expect(await reader.untilCaughtUp()).toEqual([
+      { kind: 'checkpoint', position: 2n },
+      { kind: 'checkpoint', position: 4n },
+      { kind: 'checkpoint', position: 5n },
+      { kind: 'caught-up', position: 5n },
+    ]);
+    const live = reader.until((m) => m.kind === 'event');
+    await store.append('skip', [newEvent()], { expectedRevision: 4n });
+    await store.append('keep', [newEvent()], { expectedRevision: 'no_stream' });
+    expect(positionsOf(await live)).toEqual([6n, 7n]);
+    expect((await live)[0]).toEqual({ kind: 'checkpoint', position: 6n });
+  });
+
+  it('given an empty store, when subscribing from start, then caught-up is at position 0', async () => {
+    const store = openStore(':memory:');
+    expect(await subscribe(store, { from: 'start' }).untilCaughtUp()).toEqual([
+      { kind: 'caught-up', position: 0n },
+    ]);
+  });
+
+  it('given a long poll interval, when appending in-process, then live subscribers are woken at once', async () => {
+    const store = openStore(':memory:', { pollIntervalMs: 60_000 });
+    const reader = subscribe(store, { from: 'start' });
+    await reader.untilCaughtUp();
+    const woken = reader.events(1, 1000);
+    await store.append('woken', [newEvent()], { expectedRevision: 'no_stream' });
+    const [event] = await woken;
+    expect(event!.stream).toBe('woken');
+  });
+
+  it('given two stores on one file, when the first appends, then a subscription of the second sees it through the poll', async () => {
+    const file = join(dir, 'shared.sqlite');
+    const writer = openStore(file);
+    const watcher = openStore(file, { pollIntervalMs: 50 });
+    const reader = subscribe(watcher, { from: await watcher.headPosition() });
+    await reader.untilCaughtUp();
+    const seeing = reader.events(1, 2000);
+    const appended = await writer.append('from-writer', [newEvent()], { expectedRevision: 'no_stream' });
+    const [seen] = await seeing;
+    expect(seen!.position).toBe(appended.position);
+    await expect(
+      watcher.append('from-writer', [newEvent()], { expectedRevision: 0n }),
+    ).resolves.toMatchObject({
+      nextRevision: 1n,
+    });
+  });
+
+  it('given live subscribers, when the store closes, then their pending next() resolves done', async () => {
+    const store = openStore(':memory:');
+    const reader = subscribe(store, { from: 'start' });
+    await reader.untilCaughtUp();
+    const pending = reader.next();
+    await store.close();
+    expect(await pending).toEqual({ done: true, value: undefined });
+  });
+});
