@@ -42,6 +42,8 @@ export class InvalidTransition extends problem('invalid-transition', 409, 'Inval
     super(`cannot ${command} an order that is ${state}`);
   }
 }
+/** A domain limit (lines per order, quantity per line) that a valid request would push past. */
+export class LimitExceeded extends problem('limit-exceeded', 409, 'Limit exceeded') {}
 export class ConcurrencyConflict extends problem('concurrency-conflict', 409, 'Concurrent modification') {}
 export class PreconditionFailed extends problem('precondition-failed', 412, 'Precondition failed') {}
 export class PayloadTooLarge extends problem('payload-too-large', 413, 'Payload too large') {}

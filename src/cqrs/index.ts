@@ -3,3 +3,4 @@ export * from './errors';
 export * from './messages';
 export * from './stream-command';
 export * from './upcasting';
+export * from './validation';

@@ -1,0 +1,66 @@
+/** Order events: the facts the write side records. Money is integer cents; times are ISO 8601 strings. */
+
+export type OrderStatus = 'pending' | 'confirmed' | 'shipped' | 'cancelled';
+
+export interface Address {
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface OrderLine {
+  sku: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+/**
+ * Facts every event after OrderPlaced repeats, so projections never need to read before they write
+ * (which status set to leave, which customer, which createdAt / total score).
+ */
+interface OrderFacts {
+  orderId: string;
+  customerId: string;
+  placedAt: string;
+  /** The order's total after this event. */
+  totalCents: number;
+}
+
+export type OrderEvent =
+  | {
+      type: 'OrderPlaced';
+      data: {
+        orderId: string;
+        customerId: string;
+        items: OrderLine[];
+        shippingAddress: Address;
+        currency: string;
+        totalCents: number;
+        placedAt: string;
+      };
+    }
+  | {
+      type: 'OrderItemAdded';
+      data: OrderFacts & {
+        sku: string;
+        quantity: number;
+        unitPriceCents: number;
+        /** The order's lines after the addition. */
+        items: OrderLine[];
+        addedAt: string;
+      };
+    }
+  | { type: 'ShippingAddressChanged'; data: OrderFacts & { shippingAddress: Address; changedAt: string } }
+  | { type: 'OrderConfirmed'; data: OrderFacts & { confirmedAt: string } }
+  | { type: 'OrderShipped'; data: OrderFacts & { trackingNumber?: string; shippedAt: string } }
+  | {
+      type: 'OrderCancelled';
+      data: OrderFacts & { previousStatus: 'pending' | 'confirmed'; reason?: string; cancelledAt: string };
+    };
+
+export type OrderEventType = OrderEvent['type'];
+
+export const orderStream = (orderId: string): string => `order-${orderId}`;
+export const ORDER_STREAM_PREFIX = 'order-';

@@ -1,0 +1,73 @@
+import {
+  type CommandBus,
+  createCommandBus,
+  type DispatchObserver,
+  executeStreamCommand,
+  NotFound,
+  type StreamCommandContext,
+  type StreamCommandResult,
+} from '../cqrs';
+import type { EventStore, StreamRevision } from '../eventstore';
+import type { OrderCommand, OrderCommandType } from './commands';
+import { orderEventSchemas, upcastOrderEvent } from './event-schemas';
+import { orderStream } from './events';
+import { orderDecider } from './order';
+
+export type OrderCommandResult = StreamCommandResult & { orderId: string };
+
+export interface OrderCommandHandlersDeps {
+  store: EventStore;
+  /** Sees every dispatch with its outcome and duration (metrics, logs). */
+  observe?: DispatchObserver;
+  /** An append was refused because the order stream moved on since it was read. */
+  onConflict?: (commandType: OrderCommandType) => void;
+  /** A refused append is about to be retried (only without If-Match). */
+  onRetry?: (commandType: OrderCommandType) => void;
+  /** Conflict retries before giving up with ConcurrencyConflict (default 5). */
+  maxConflictRetries?: number;
+}
+
+// Checked before If-Match, so a missing order is a 404 rather than a 412.
+const orderMustExist =
+  (orderId: string) =>
+  (revision: StreamRevision | 'no_stream'): void => {
+    if (revision === 'no_stream') throw new NotFound(`order ${orderId} does not exist`);
+  };
+
+/**
+ * The write side of orders behind one bus: each command loads its order stream, decides, and appends at
+ * the revision it read. `command.expectedVersion` (from If-Match) pins the revision.
+ */
+export const createOrderCommandHandlers = (
+  deps: OrderCommandHandlersDeps,
+): CommandBus<OrderCommand, OrderCommandResult> => {
+  const context = (command: OrderCommand): StreamCommandContext => ({
+    store: deps.store,
+    schemas: orderEventSchemas,
+    upcast: upcastOrderEvent,
+    assertExists: command.type === 'PlaceOrder' ? undefined : orderMustExist(command.data.orderId),
+  });
+
+  const handle = async (command: OrderCommand): Promise<OrderCommandResult> => {
+    const { orderId } = command.data;
+    const result = await executeStreamCommand(context(command), orderDecider, orderStream(orderId), command, {
+      expectedVersion: command.expectedVersion,
+      maxConflictRetries: deps.maxConflictRetries,
+      onConflict: () => deps.onConflict?.(command.type),
+      onRetry: () => deps.onRetry?.(command.type),
+    });
+    return { ...result, orderId };
+  };
+
+  return createCommandBus<OrderCommand, OrderCommandResult>(
+    {
+      PlaceOrder: handle,
+      AddItem: handle,
+      ChangeShippingAddress: handle,
+      ConfirmOrder: handle,
+      ShipOrder: handle,
+      CancelOrder: handle,
+    },
+    deps.observe,
+  );
+};
