@@ -21,3 +21,4 @@ export {
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 export { Projector, type ProjectorStats, type ProjectorStatus } from './projector';
 export { connectRedis, createRedis, type RedisClient } from './redis';
+export { type ProjectionStatus, ProjectionStatusReader, type ProjectionStatusRow } from './status';

@@ -11,6 +11,8 @@ export const readModelKeys = (redisPrefix: string) => ({
   /** Hash: the code version that built each generation (`g<n>` → version). */
   versions: (projection: string) => projectionKey(redisPrefix, projection, 'built-by'),
   lease: (projection: string) => projectionKey(redisPrefix, projection, 'lease'),
+  /** Hash the lease holder refreshes on every tick: status, lastError, at. Expires with the holder. */
+  state: (projection: string) => projectionKey(redisPrefix, projection, 'state'),
   generation: (projection: string, generation: number) => {
     const base = generationPrefix(redisPrefix, projection, generation);
     return {

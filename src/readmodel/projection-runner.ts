@@ -76,6 +76,7 @@ export class ProjectionRunner {
     clearTimeout(this.timer);
     await this.ticking;
     await this.stopProjectors();
+    if (this.lease.held) await this.options.redis.del(this.options.keys.state(this.name)).catch(() => 0);
     await this.lease.release().catch(() => {});
   }
 
@@ -92,10 +93,29 @@ export class ProjectionRunner {
       if (this.rebuild?.finished) this.rebuild = undefined;
       if (this.main === undefined) await this.startMain();
       if (this.rebuild === undefined) await this.startRebuildIfAsked();
+      await this.publishState();
     } catch (error) {
       // Redis down: projectors retry by themselves; the lease is renewed or lost on a later tick.
       this.options.log?.debug({ projection: this.name, err: error }, 'lease tick failed');
     }
+  }
+
+  /** Lets any process (admin API, metrics) see how the projection runs here. */
+  private async publishState(): Promise<void> {
+    const { redis, keys } = this.options;
+    const main = this.main;
+    if (main === undefined) return;
+    const key = keys.state(this.name);
+    await redis
+      .multi()
+      .hSet(key, {
+        status: main.status,
+        generation: String(main.generation),
+        lastError: main.stats.lastError ?? '',
+        at: String(Date.now()),
+      })
+      .pExpire(key, this.lease.ttlMs * 2)
+      .exec();
   }
 
   private projector(generation: number, onCaughtUp?: () => void): Projector {

@@ -1,0 +1,51 @@
+import type { Context } from 'hono';
+import { type FieldError, ProblemError, ServiceUnavailable } from '../cqrs';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldError[];
+}
+
+export const problemResponse = (problem: ProblemBody, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, ...headers },
+  });
+
+const INTERNAL = 'https://sluice.dev/problems/internal';
+
+/** Turns any error into problem+json; unexpected errors become a 500 without their details. */
+export const toProblem = (error: unknown, instance?: string): Response => {
+  if (error instanceof ProblemError) {
+    const headers: Record<string, string> = {};
+    if (error instanceof ServiceUnavailable) headers['retry-after'] = String(error.retryAfterSeconds);
+    return problemResponse(
+      {
+        type: error.type,
+        title: error.title,
+        status: error.status,
+        detail: error.message,
+        ...(instance ? { instance } : {}),
+        ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),
+      },
+      headers,
+    );
+  }
+  return problemResponse({
+    type: INTERNAL,
+    title: 'Internal server error',
+    status: 500,
+    detail: 'an unexpected error occurred; it has been logged',
+    ...(instance ? { instance } : {}),
+  });
+};
+
+export const isProblem = (error: unknown): error is ProblemError => error instanceof ProblemError;
+
+export const problemFor = (c: Context, error: unknown): Response => toProblem(error, c.req.path);

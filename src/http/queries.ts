@@ -1,0 +1,275 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { NotFound, ServiceUnavailable } from '../cqrs';
+import {
+  customerOrdersQuerySchema,
+  dailyRevenue,
+  dailyRevenueQuerySchema,
+  getOrderView,
+  listCustomerOrders,
+  listOrders,
+  orderStream,
+  ordersQuerySchema,
+  type ReadContext,
+} from '../orders';
+import type { Consistency, ReadModelAccess } from '../readmodel';
+import { OrderIdParam } from './commands';
+import { problemResponses, route } from './openapi-route';
+import { parseParams } from './request';
+
+const PROJECTIONS = {
+  orderView: 'order-view',
+  customerOrders: 'customer-orders',
+  ordersIndex: 'orders-index',
+  dailyRevenue: 'daily-revenue',
+} as const;
+
+const minPositionField = {
+  minPosition: z
+    .string()
+    .regex(/^\d{1,20}$/, 'must be a position as a decimal string')
+    .optional()
+    .meta({
+      description:
+        'Wait (up to CONSISTENCY_TIMEOUT_MS) until every projection read has processed this position.',
+    }),
+};
+const minVersionField = {
+  minVersion: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .meta({ description: 'Wait (up to CONSISTENCY_TIMEOUT_MS) until the view reaches this version.' }),
+};
+
+const OrderViewSchema = z
+  .object({
+    orderId: z.uuid(),
+    customerId: z.string(),
+    status: z.enum(['pending', 'confirmed', 'shipped', 'cancelled']),
+    items: z.array(z.object({ sku: z.string(), quantity: z.number().int(), unitPrice: z.number() })),
+    totalAmount: z.number(),
+    currency: z.string(),
+    shippingAddress: z.object({
+      line1: z.string(),
+      line2: z.string().optional(),
+      city: z.string(),
+      postalCode: z.string(),
+      country: z.string(),
+    }),
+    trackingNumber: z.string().optional(),
+    cancellationReason: z.string().optional(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'OrderView' });
+
+const OrderPageSchema = z
+  .object({ items: z.array(OrderViewSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'OrderPage' });
+
+const RevenueSchema = z
+  .object({
+    days: z.array(
+      z.object({
+        date: z.string(),
+        placed: z.number().int(),
+        cancelled: z.number().int(),
+        shipped: z.number().int(),
+        revenue: z.number().meta({ description: 'Total of the orders shipped that UTC day.' }),
+      }),
+    ),
+  })
+  .meta({ id: 'DailyRevenue' });
+
+const consistencyHeader = {
+  'X-Consistency': {
+    description:
+      'With minVersion/minPosition: `fresh` when reached, `stale` after the timeout (the answer is what is there).',
+    schema: { type: 'string' as const, enum: ['fresh', 'stale'] },
+  },
+};
+
+const queryErrors = problemResponses({
+  400: 'A bad parameter, id or cursor (`errors` lists each)',
+  503: 'Redis (the read model) is unreachable; with Retry-After',
+});
+
+export interface QueryRouteDeps {
+  readModel: ReadModelAccess;
+  read: ReadContext;
+  consistencyTimeoutMs: number;
+  /** False while Redis is not connected: answer 503 at once instead of waiting. */
+  readModelReady: () => boolean;
+}
+
+// node-redis errors while disconnected, refused or timed out; anything else is a bug and stays a 500.
+const REDIS_UNAVAILABLE =
+  /ClientClosed|ClientOffline|ConnectionTimeout|SocketClosed|ReconnectStrategy|ECONNREFUSED|ECONNRESET|Socket closed|client is closed|offline/i;
+const isRedisUnavailable = (error: unknown): boolean =>
+  error instanceof Error && (REDIS_UNAVAILABLE.test(error.name) || REDIS_UNAVAILABLE.test(error.message));
+
+export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
+  const { readModel, read, consistencyTimeoutMs } = deps;
+
+  /** Waits as asked, runs the read, and marks the answer fresh or stale; Redis down is a 503. */
+  const answer = async <T>(
+    c: Context,
+    wait: (() => Promise<Consistency>) | undefined,
+    run: () => Promise<T>,
+  ): Promise<T> => {
+    if (!deps.readModelReady()) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+    try {
+      if (wait) c.header('X-Consistency', await wait());
+      return await run();
+    } catch (error) {
+      if (isRedisUnavailable(error)) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+      throw error;
+    }
+  };
+  const positionWait = (position: string | undefined, projections: string[]) =>
+    position === undefined
+      ? undefined
+      : () => readModel.waitForPosition(projections, BigInt(position), consistencyTimeoutMs);
+
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/orders/{id}',
+      summary: 'Read an order',
+      tags: ['Queries'],
+      request: { params: OrderIdParam, query: z.object({ ...minVersionField, ...minPositionField }) },
+      responses: {
+        200: {
+          description: 'The order view; ETag is its version',
+          headers: consistencyHeader,
+          content: { 'application/json': { schema: OrderViewSchema } },
+        },
+        ...problemResponses({ 404: 'Unknown order (or not projected yet: X-Consistency: stale)' }),
+        ...queryErrors,
+      },
+    },
+    async (c) => {
+      const { id } = parseParams(OrderIdParam, { id: c.req.param('id') }, 'path');
+      const query = parseParams(
+        z.object({ ...minVersionField, ...minPositionField }),
+        c.req.query(),
+        'query',
+      );
+      const waits = [
+        query.minVersion === undefined
+          ? undefined
+          : () =>
+              readModel.waitForStreamVersion(
+                PROJECTIONS.orderView,
+                orderStream(id),
+                BigInt(query.minVersion!),
+                consistencyTimeoutMs,
+              ),
+        positionWait(query.minPosition, [PROJECTIONS.orderView]),
+      ].filter((w) => w !== undefined);
+      const wait =
+        waits.length === 0
+          ? undefined
+          : async (): Promise<Consistency> =>
+              (await Promise.all(waits.map((w) => w()))).every((r) => r === 'fresh') ? 'fresh' : 'stale';
+      const view = await answer(c, wait, () => getOrderView(read, id));
+      if (view === null) throw new NotFound(`order ${id} does not exist`);
+      c.header('ETag', `"${view.version}"`);
+      return c.json(view);
+    },
+  );
+
+  const CustomerParam = z.object({
+    customerId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, "_", "." or "-"'),
+  });
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/customers/{customerId}/orders',
+      summary: "A customer's orders, newest first",
+      tags: ['Queries'],
+      request: { params: CustomerParam, query: customerOrdersQuerySchema.extend(minPositionField) },
+      responses: {
+        200: {
+          description: 'A page',
+          headers: consistencyHeader,
+          content: { 'application/json': { schema: OrderPageSchema } },
+        },
+        ...queryErrors,
+      },
+    },
+    async (c) => {
+      const { customerId } = parseParams(CustomerParam, { customerId: c.req.param('customerId') }, 'path');
+      const query = parseParams(customerOrdersQuerySchema.extend(minPositionField), c.req.query(), 'query');
+      const wait = positionWait(query.minPosition, [PROJECTIONS.customerOrders, PROJECTIONS.orderView]);
+      return c.json(await answer(c, wait, () => listCustomerOrders(read, { ...query, customerId })));
+    },
+  );
+
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/orders',
+      summary: 'All orders, filtered by status and sorted',
+      tags: ['Queries'],
+      request: { query: ordersQuerySchema.extend(minPositionField) },
+      responses: {
+        200: {
+          description: 'A page',
+          headers: consistencyHeader,
+          content: { 'application/json': { schema: OrderPageSchema } },
+        },
+        ...queryErrors,
+      },
+    },
+    async (c) => {
+      const query = parseParams(ordersQuerySchema.extend(minPositionField), c.req.query(), 'query');
+      const wait = positionWait(query.minPosition, [PROJECTIONS.ordersIndex, PROJECTIONS.orderView]);
+      return c.json(await answer(c, wait, () => listOrders(read, query)));
+    },
+  );
+
+  const revenueQuery = dailyRevenueQuerySchema.and(z.object(minPositionField));
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/reports/daily-revenue',
+      summary: 'Orders placed, cancelled and shipped, and revenue, per UTC day (at most 366 days)',
+      tags: ['Queries'],
+      request: {
+        query: z.object({
+          from: z.string().meta({ description: 'First UTC day, YYYY-MM-DD.', example: '2026-01-01' }),
+          to: z.string().meta({
+            description: 'Last UTC day (inclusive), YYYY-MM-DD; at most 366 days.',
+            example: '2026-01-31',
+          }),
+          ...minPositionField,
+        }),
+      },
+      responses: {
+        200: {
+          description: 'Every day of the range',
+          headers: consistencyHeader,
+          content: { 'application/json': { schema: RevenueSchema } },
+        },
+        ...queryErrors,
+      },
+    },
+    async (c) => {
+      const query = parseParams(revenueQuery, c.req.query(), 'query');
+      const wait = positionWait(query.minPosition, [PROJECTIONS.dailyRevenue]);
+      return c.json(await answer(c, wait, () => dailyRevenue(read, query)));
+    },
+  );
+};

@@ -1,0 +1,100 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import {
+  MalformedJson,
+  PayloadTooLarge,
+  parseOrThrow,
+  UnsupportedMediaType,
+  ValidationFailed,
+} from '../cqrs';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const isJsonMediaType = (contentType: string): boolean => {
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The raw body, refusing more than MAX_BODY_BYTES without reading it all. */
+const readBodyBytes = async (c: Context): Promise<Uint8Array> => {
+  const declared = Number(c.req.header('content-length') ?? 'NaN');
+  if (declared > MAX_BODY_BYTES) throw new PayloadTooLarge(`the body is over ${MAX_BODY_BYTES} bytes`);
+  const stream = c.req.raw.body;
+  if (stream === null) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > MAX_BODY_BYTES) throw new PayloadTooLarge(`the body is over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+};
+
+/**
+ * Reads and validates a JSON body. `optional` bodies may be absent (no bytes at all); anything sent must
+ * be JSON: another media type is a 415, bad bytes or syntax a 400, a failed schema a 400 listing each field.
+ */
+export const readJsonBody = async <S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  { optional = false }: { optional?: boolean } = {},
+): Promise<z.output<S>> => {
+  const bytes = await readBodyBytes(c);
+  const contentType = c.req.header('content-type');
+  if (bytes.byteLength === 0 && optional && (contentType === undefined || isJsonMediaType(contentType))) {
+    return parseOrThrow(schema, {});
+  }
+  if (contentType === undefined || !isJsonMediaType(contentType)) {
+    throw new UnsupportedMediaType(
+      `send the body as application/json (got ${contentType ?? 'no content-type'})`,
+    );
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new MalformedJson('the body is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof RangeError ? 'it is nested too deeply' : (error as Error).message;
+    throw new MalformedJson(`the body is not valid JSON: ${reason}`);
+  }
+  return parseOrThrow(schema, value);
+};
+
+/** Path and query parameters: a failure names the parameter. */
+export const parseParams = <S extends z.ZodType>(schema: S, input: unknown, subject: string): z.output<S> =>
+  parseOrThrow(schema, input, subject);
+
+const PRINTABLE = /^[\x20-\x7E]+$/;
+
+/** A header of 1–max printable ASCII characters, or undefined when absent. */
+export const printableHeader = (c: Context, name: string, max: number): string | undefined => {
+  const value = c.req.header(name);
+  if (value === undefined) return undefined;
+  if (value.length === 0 || value.length > max || !PRINTABLE.test(value)) {
+    throw new ValidationFailed(`${name} must be 1–${max} printable ASCII characters`, [
+      { path: `header.${name}`, message: `must be 1–${max} printable ASCII characters` },
+    ]);
+  }
+  return value;
+};
+
+/** `If-Match: "3"` → 3n; `*` → undefined (any current version); anything else is a 400. */
+export const ifMatchVersion = (c: Context): bigint | undefined => {
+  const value = c.req.header('if-match');
+  if (value === undefined || value.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"(\d{1,18})"\s*$/.exec(value);
+  if (!match) {
+    throw new ValidationFailed('If-Match must be a version in quotes, e.g. "3"', [
+      { path: 'header.If-Match', message: 'must be a quoted version, e.g. "3"' },
+    ]);
+  }
+  return BigInt(match[1]!);
+};

@@ -1,0 +1,20 @@
+import pino, { type Logger } from 'pino';
+
+/** Paths of anything secret that could reach a log line; pino replaces them. */
+const REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'adminToken',
+  'config.adminToken',
+  '*.password',
+];
+
+/** Credentials inside a URL (redis://user:secret@host) never reach a log line. */
+export const redactUrl = (url: string | undefined): string | undefined =>
+  url?.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
+
+export const createLogger = (level: string): Logger =>
+  pino({ level, redact: { paths: REDACT, censor: '***' }, base: { service: 'sluice' } });
+
+export type { Logger };
