@@ -1,0 +1,36 @@
+import type { OrderEvent, OrderStatus } from '../src/orders/events';
+import { defineProjection, type WriteBatch } from '../src/readmodel/projection';
+import { customerOrdersKeys, epochMs, orderStatuses, projectionNames } from './keys';
+
+interface OrderRef {
+  orderId: string;
+  customerId: string;
+  placedAt: string;
+}
+
+/**
+ * Puts the order in its new status set and takes it out of every other one: membership then depends only
+ * on the latest event, so a parked or reordered event cannot leave an order in two status lists.
+ */
+const moveToStatus = (w: WriteBatch, { orderId, customerId, placedAt }: OrderRef, status: OrderStatus) => {
+  for (const other of orderStatuses) {
+    if (other !== status) w.zrem(customerOrdersKeys.orders(customerId, other), orderId);
+  }
+  w.zadd(customerOrdersKeys.orders(customerId, status), epochMs(placedAt), orderId);
+};
+
+export default defineProjection<OrderEvent>({
+  name: projectionNames.customerOrders,
+  version: 1,
+  streams: ['order-'],
+  handlers: {
+    OrderPlaced: ({ data }, w) => {
+      const score = epochMs(data.placedAt);
+      w.zadd(customerOrdersKeys.orders(data.customerId), score, data.orderId);
+      w.zadd(customerOrdersKeys.orders(data.customerId, 'pending'), score, data.orderId);
+    },
+    OrderConfirmed: ({ data }, w) => moveToStatus(w, data, 'confirmed'),
+    OrderShipped: ({ data }, w) => moveToStatus(w, data, 'shipped'),
+    OrderCancelled: ({ data }, w) => moveToStatus(w, data, 'cancelled'),
+  },
+});

@@ -1,0 +1,27 @@
+import type { OrderEvent } from '../src/orders/events';
+import { defineProjection } from '../src/readmodel/projection';
+import { dailyRevenueKeys, projectionNames, utcDay } from './keys';
+
+/**
+ * Counters per UTC day, kept with HINCRBY so a handler never reads. There is no index of days: a report
+ * (at most 366 days) computes its date list from `from`/`to` and reads every day's hash in one round trip,
+ * which also yields the zero days for free.
+ */
+export default defineProjection<OrderEvent>({
+  name: projectionNames.dailyRevenue,
+  version: 1,
+  streams: ['order-'],
+  handlers: {
+    OrderPlaced: ({ data }, w) => {
+      w.hincrby(dailyRevenueKeys.day(utcDay(data.placedAt)), 'placed', 1);
+    },
+    OrderCancelled: ({ data }, w) => {
+      w.hincrby(dailyRevenueKeys.day(utcDay(data.cancelledAt)), 'cancelled', 1);
+    },
+    // Revenue is booked on the day the order ships, at its total then.
+    OrderShipped: ({ data }, w) => {
+      const day = dailyRevenueKeys.day(utcDay(data.shippedAt));
+      w.hincrby(day, 'shipped', 1).hincrby(day, 'revenueCents', data.totalCents);
+    },
+  },
+});

@@ -1,0 +1,46 @@
+import type { OrderEvent, OrderStatus } from '../src/orders/events';
+import { defineProjection, type WriteBatch } from '../src/readmodel/projection';
+import { epochMs, orderStatuses, ordersIndexKeys, projectionNames } from './keys';
+
+interface OrderRef {
+  orderId: string;
+  placedAt: string;
+  totalCents: number;
+}
+
+const indexIn = (w: WriteBatch, { orderId, placedAt, totalCents }: OrderRef, list: OrderStatus | 'all') =>
+  w
+    .zadd(ordersIndexKeys.byCreatedAt(list), epochMs(placedAt), orderId)
+    .zadd(ordersIndexKeys.byTotal(list), totalCents, orderId);
+
+/** Leaves every other status list, so membership depends only on the latest event (see customer-orders). */
+const moveToStatus = (w: WriteBatch, order: OrderRef, status: OrderStatus) => {
+  for (const other of orderStatuses) {
+    if (other === status) continue;
+    w.zrem(ordersIndexKeys.byCreatedAt(other), order.orderId).zrem(
+      ordersIndexKeys.byTotal(other),
+      order.orderId,
+    );
+  }
+  indexIn(w, order, status);
+};
+
+export default defineProjection<OrderEvent>({
+  name: projectionNames.ordersIndex,
+  version: 1,
+  streams: ['order-'],
+  handlers: {
+    OrderPlaced: ({ data }, w) => {
+      indexIn(w, data, 'all');
+      indexIn(w, data, 'pending');
+    },
+    // Items change only while pending (API.md lifecycle), so the new total belongs in the pending list.
+    OrderItemAdded: ({ data }, w) => {
+      w.zadd(ordersIndexKeys.byTotal('all'), data.totalCents, data.orderId);
+      w.zadd(ordersIndexKeys.byTotal('pending'), data.totalCents, data.orderId);
+    },
+    OrderConfirmed: ({ data }, w) => moveToStatus(w, data, 'confirmed'),
+    OrderShipped: ({ data }, w) => moveToStatus(w, data, 'shipped'),
+    OrderCancelled: ({ data }, w) => moveToStatus(w, data, 'cancelled'),
+  },
+});
