@@ -50,3 +50,15 @@ export {
   type PlacedOrder,
   totalCentsOf,
 } from './order';
+export {
+  customerOrdersQuerySchema,
+  dailyRevenue,
+  dailyRevenueQuerySchema,
+  getOrderView,
+  listCustomerOrders,
+  listOrders,
+  type OrderPage,
+  type OrderView,
+  ordersQuerySchema,
+  type ReadContext,
+} from './queries';

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startTestApp, type TestApp, validOrder } from '../support/app';
+
+describe('placing an order over HTTP and reading it back from Redis', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t.stop());
+
+  it('given a valid order, when it is placed, then 201 with Location, ETag and {orderId, version 0, position}', async () => {
+    const res = await t.http('/orders', json(validOrder()));
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { orderId: string; version: number; position: string };
+    expect(body.version).toBe(0);
+    expect(body.position).toMatch(/^\d+$/);
+    expect(res.headers.get('location')).toBe(`/orders/${body.orderId}`);
+    expect(res.headers.get('etag')).toBe('"0"');
+  });
+
+  it('given a placed order, when read with minVersion, then the view is fresh with the right total and status', async () => {
+    const placed = (await (await t.http('/orders', json(validOrder()))).json()) as { orderId: string; version: number };
+    const res = await t.http(`/orders/${placed.orderId}?minVersion=${placed.version}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-consistency')).toBe('fresh');
+    expect(res.headers.get('etag')).toBe('"0"');
+    const view = (await res.json()) as Record<string, unknown>;
+    expect(view).toMatchObject({
+      orderId: placed.orderId,
+      customerId: 'customer-1',
+      status: 'pending',
+      totalAmount: 44.98, // 2 × 19.99 + 5.00, computed in cents
+      currency: 'USD',
+      version: 0,
+      items: [
+        { sku: 'SKU-1', quantity: 2, unitPrice: 19.99 },
+        { sku: 'SKU-2', quantity: 1, unitPrice: 5 },
+      ],
+    });
+  });
+
+  it('given a placed order, when read with minPosition, then every projection read has processed it', async () => {
+    const placed = (await (await t.http('/orders', json(validOrder({ customerId: 'by-position' })))).json()) as {
+      orderId: string;
+      position: string;
+    };
+    const res = await t.http(`/customers/by-position/orders?minPosition=${placed.position}`);
+    expect(res.headers.get('x-consistency')).toBe('fresh');
+    const page = (await res.json()) as { items: Array<{ orderId: string }> };
+    expect(page.items.map((o) => o.orderId)).toEqual([placed.orderId]);
+  });
+
+  it('given a placed order, when the view is awaited without consistency parameters, then it appears', async () => {
+    const placed = (await (await t.http('/orders', json(validOrder()))).json()) as { orderId: string };
+    let status = 0;
+    for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
+      status = (await t.http(`/orders/${placed.orderId}`)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(200);
+  });
+
+  it('given a bad body, when it is posted, then 400 problem+json lists the fields and nothing is appended', async () => {
+    const before = await t.app.store.headPosition();
+    const res = await t.http('/orders', json({ customerId: 'bad id!', items: [{ sku: 'A', quantity: 0, unitPrice: 1.234 }] }));
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await res.json()) as { type: string; errors: Array<{ path: string }> };
+    expect(problem.type).toMatch(/\/validation-failed$/);
+    expect(problem.errors.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['customerId', 'items.0.quantity', 'items.0.unitPrice', 'shippingAddress']),
+    );
+    expect(await t.app.store.headPosition()).toBe(before);
+  });
+
+  it('given an unknown order id, when it is read, then 404 problem+json', async () => {
+    const res = await t.http(`/orders/${crypto.randomUUID()}`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
