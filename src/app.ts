@@ -1,6 +1,7 @@
 import { allProjections } from '../projections';
 import type { Config } from './config';
 import { type EventStore, EventStoreUnavailable, openEventStore } from './eventstore';
+import { registerAdminRoutes } from './http/admin';
 import { createHttpApp } from './http/app';
 import type { Logger } from './ops/logger';
 import { createMetrics } from './ops/metrics';
@@ -62,12 +63,15 @@ export const createApp = async (
   const keys = readModelKeys(config.redisPrefix);
   const hub = new NotificationHub(redis, keys.notifications, () => readModel.forgetGenerations());
   const readModel = new ReadModelAccess(redis, keys, hub);
-  if (config.role !== 'projector')
-    await hub
+  if (config.role !== 'projector') {
+    // With Redis up, subscribe before serving; with Redis down, subscribe whenever it comes back.
+    const subscribing = hub
       .start()
       .catch((error: unknown) =>
-        log.warn({ err: (error as Error).message }, 'notification subscriber not started yet'),
+        log.warn({ err: (error as Error).message }, 'notification subscriber failed'),
       );
+    if (connected) await subscribing;
+  }
 
   const projections = options.projections ?? allProjections;
   const runners =
@@ -116,6 +120,15 @@ export const createApp = async (
             consistencyTimeoutMs: config.consistencyTimeoutMs,
             readModelReady: () => redis.isReady,
           },
+          // The projector role serves ops routes only; admin lives with the API (and the CLI).
+          extend: (app) =>
+            registerAdminRoutes(app, {
+              adminToken: config.adminToken,
+              statuses,
+              redis,
+              keys,
+              upcast: upcastOrderEvent,
+            }),
         }),
     ops: {
       checks: [

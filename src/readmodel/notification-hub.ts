@@ -3,12 +3,20 @@ import type { RedisClient } from './redis';
 
 export type NotificationListener = (notification: Notification) => void;
 
+/** How long start() waits for the first subscription before it lets start-up go on without it. */
+const START_WAIT_MS = 2000;
+
 /**
  * One subscriber connection per process, fanned out in memory to every waiter: a thousand waiting
  * reads cost one Redis connection and one message per batch, not a thousand polls.
+ *
+ * node-redis reconnects the subscriber by itself and re-sends the SUBSCRIBE before it reports `ready`;
+ * on each `ready` the hub tells its reconnect listeners, because messages published while it was away
+ * are lost and anything that waits on them must look at Redis again.
  */
 export class NotificationHub {
   private readonly listeners = new Set<NotificationListener>();
+  private readonly reconnectListeners = new Set<() => void>();
   private subscriber: RedisClient | undefined;
 
   constructor(
@@ -18,13 +26,27 @@ export class NotificationHub {
     private readonly onResubscribed?: () => void,
   ) {}
 
-  async start(): Promise<void> {
+  /**
+   * Subscribes; resolves once subscribed. With Redis down it rejects after a short wait and keeps
+   * subscribing in the background, so start-up never hangs on Redis (commands work without it).
+   */
+  async start(waitMs = START_WAIT_MS): Promise<void> {
+    if (this.subscriber !== undefined) return;
     const subscriber = this.redis.duplicate();
-    subscriber.on('error', () => {}); // the main client reports connection errors; this one just reconnects
-    subscriber.on('ready', () => this.onResubscribed?.());
-    await subscriber.connect();
-    await subscriber.subscribe(this.channel, (message: string) => this.dispatch(message));
     this.subscriber = subscriber;
+    subscriber.on('error', () => {}); // the main client reports connection errors; this one just reconnects
+    subscriber.on('ready', () => this.resubscribed());
+    const connected = subscriber.connect().then(() => true);
+    // SUBSCRIBE is queued even while offline, and node-redis re-sends it after every reconnect.
+    const subscribed = subscriber.subscribe(this.channel, (message: string) => this.dispatch(message));
+    const ready = Promise.all([connected, subscribed]).then(() => true);
+    ready.catch(() => {}); // closed before it ever connected
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), waitMs);
+    });
+    const done = await Promise.race([ready, gaveUp]).finally(() => clearTimeout(timer));
+    if (!done) throw new Error(`Redis did not answer within ${waitMs} ms; subscribing in the background`);
   }
 
   listen(listener: NotificationListener): () => void {
@@ -32,14 +54,30 @@ export class NotificationHub {
     return () => this.listeners.delete(listener);
   }
 
+  /** `listener` runs after every (re)subscription: notifications may have been missed just before. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
   get waiting(): number {
     return this.listeners.size;
+  }
+
+  /** True while the subscriber is connected and subscribed. */
+  get subscribed(): boolean {
+    return this.subscriber?.isReady ?? false;
   }
 
   async close(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = undefined;
-    if (subscriber) subscriber.destroy();
+    if (subscriber?.isOpen) subscriber.destroy();
+  }
+
+  private resubscribed(): void {
+    this.onResubscribed?.();
+    for (const listener of [...this.reconnectListeners]) listener();
   }
 
   private dispatch(message: string): void {

@@ -83,8 +83,11 @@ export class WriteBatch {
 
 type EventOf<E extends { type: string; data: unknown }, T extends E['type']> = Extract<E, { type: T }>;
 
+/** Method syntax makes handlers bivariant, so a `Projection<OrderEvent>` is a `Projection` too. */
+type Handler<Event> = { record(event: Event, w: WriteBatch): void }['record'];
+
 export type ProjectionHandlers<E extends { type: string; data: unknown }> = {
-  [T in E['type']]?: (event: ProjectedEvent<T, EventOf<E, T>['data']>, w: WriteBatch) => void;
+  [T in E['type']]?: Handler<ProjectedEvent<T, EventOf<E, T>['data']>>;
 };
 
 export interface Projection<E extends { type: string; data: unknown } = { type: string; data: unknown }> {
