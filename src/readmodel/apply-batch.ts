@@ -5,6 +5,11 @@ import type { RedisWrite } from './projection';
 import type { RedisClient } from './redis';
 import { applyBatchScript, runScript } from './scripts';
 
+/** A recorded write and the position of the event that recorded it (named when Redis refuses the write). */
+export interface PositionedWrite extends RedisWrite {
+  position: Position;
+}
+
 export interface PreparedBatch {
   /** Position of the first event (or mark) in the batch: must be after the stored checkpoint. */
   firstPosition: Position;
@@ -13,7 +18,7 @@ export interface PreparedBatch {
   /** recordedAt (ms) of the newest event applied, for lag in ms. */
   newestRecordedAt?: number;
   /** Relative keys: resolved against the generation here. */
-  writes: RedisWrite[];
+  writes: PositionedWrite[];
   streamVersions: Map<string, bigint>;
   eventCount: number;
 }
@@ -29,7 +34,7 @@ export class BehindCheckpoint extends Error {
 }
 
 const encodeWrites = (
-  writes: RedisWrite[],
+  writes: PositionedWrite[],
   keyOf: (relative: string) => string,
   keys: string[],
 ): string[] => {
@@ -43,23 +48,27 @@ const encodeWrites = (
       index = keys.length; // Lua's KEYS is 1-based
       indexOfKey.set(fullKey, index);
     }
-    args.push(write.command, String(index), String(write.args.length), ...write.args);
+    args.push(write.command, String(index), String(write.position), String(write.args.length), ...write.args);
   }
   return args;
 };
 
-/** One atomic Redis call per batch (see applyBatchScript). */
+/**
+ * One atomic Redis call per batch (see applyBatchScript). Answers how many writes Redis refused: each is
+ * parked in the generation's `_parked` stream by the script, and the rest of the batch is applied.
+ */
 export const applyBatch = async (
   redis: RedisClient,
   keys: ReadModelKeys,
   target: { projection: string; generation: number; leaseToken: string },
   batch: PreparedBatch,
-): Promise<void> => {
+): Promise<number> => {
   const generationKeys = keys.generation(target.projection, target.generation);
   const scriptKeys = [
     generationKeys.checkpoint,
     keys.lease(target.projection),
     generationKeys.streamVersions,
+    generationKeys.parked,
   ];
   const versions: string[] = [String(batch.streamVersions.size)];
   for (const [stream, revision] of batch.streamVersions) versions.push(stream, String(revision));
@@ -75,7 +84,7 @@ export const applyBatch = async (
       : {}),
   });
   try {
-    await runScript(redis, applyBatchScript, scriptKeys, [
+    const refused = await runScript(redis, applyBatchScript, scriptKeys, [
       target.leaseToken,
       String(batch.firstPosition),
       String(batch.checkpoint),
@@ -86,6 +95,7 @@ export const applyBatch = async (
       ...versions,
       ...writes,
     ]);
+    return Number(refused);
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     if (text.startsWith('STALE_LEASE')) throw new LeaseLost(text);

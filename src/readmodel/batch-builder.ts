@@ -1,5 +1,5 @@
 import type { Position, RecordedEvent } from '../eventstore';
-import type { PreparedBatch } from './apply-batch';
+import type { PositionedWrite, PreparedBatch } from './apply-batch';
 import { type Projection, type RedisWrite, recordWrites, WriteBatch } from './projection';
 
 /** Relative key of a generation's parked-events stream (see ReadModelKeys.generation().parked). */
@@ -8,16 +8,61 @@ export const PARKED_RELATIVE_KEY = '_parked';
 const jsonWithBigints = (value: unknown): string =>
   JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
 
-/** Runs the handler, retrying a few times; a handler that keeps throwing parks its event instead. */
+const INTEGER = /^-?\d{1,18}$/; // well inside Redis's 64-bit integers
+const isFloat = (value: string | undefined) =>
+  value !== undefined && value !== '' && Number.isFinite(Number(value));
+
+/** Arguments Redis would reject, found before the batch goes out (a script cannot roll back a failed write). */
+export const invalidArguments = ({ command, args }: RedisWrite): string | undefined => {
+  const bad = (why: string) => `${command} ${why}: ${JSON.stringify(args).slice(0, 200)}`;
+  switch (command) {
+    case 'HINCRBY':
+      return args.length === 2 && INTEGER.test(args[1]!) ? undefined : bad('needs a field and an integer');
+    case 'INCRBY':
+      return args.length === 1 && INTEGER.test(args[0]!) ? undefined : bad('needs an integer');
+    case 'ZINCRBY':
+      return args.length === 2 && isFloat(args[0]) ? undefined : bad('needs a finite increment and a member');
+    case 'ZADD':
+      return args.length >= 2 && args.length % 2 === 0 && args.every((a, i) => i % 2 === 1 || isFloat(a))
+        ? undefined
+        : bad('needs finite score and member pairs');
+    case 'HSET':
+      return args.length >= 2 && args.length % 2 === 0 ? undefined : bad('needs field and value pairs');
+    case 'SET':
+      return args.length === 1 ? undefined : bad('needs one value');
+    case 'DEL':
+      return undefined;
+    default:
+      return args.length >= 1 ? undefined : bad('needs at least one argument');
+  }
+};
+
+export type Upcast = (event: RecordedEvent) => RecordedEvent;
+
+/** The writes a handler recorded for one event; throws as the handler would on writes Redis would refuse. */
+const checkedWrites = (projection: Projection, event: RecordedEvent, upcast?: Upcast): RedisWrite[] => {
+  const { writes } = recordWrites(projection, upcast ? upcast(event) : event, new WriteBatch());
+  for (const write of writes) {
+    const problem = invalidArguments(write);
+    if (problem !== undefined) throw new Error(`handler recorded a write Redis would refuse: ${problem}`);
+  }
+  return writes;
+};
+
+/**
+ * Upcasts and runs the handler, retrying a few times; an event that keeps failing (handler or upcaster)
+ * is parked as it is stored, so the projection goes on instead of stalling on it.
+ */
 export const writesFor = (
   projection: Projection,
   event: RecordedEvent,
   attempts: number,
+  upcast?: Upcast,
 ): { writes: RedisWrite[]; parked?: unknown } => {
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     try {
-      return { writes: recordWrites(projection, event, new WriteBatch()).writes };
+      return { writes: checkedWrites(projection, event, upcast) };
     } catch (error) {
       lastError = error;
     }
@@ -37,7 +82,7 @@ export const writesFor = (
 
 /** Gathers events and checkpoint marks into one batch for one atomic apply. */
 export class BatchBuilder {
-  private writes: RedisWrite[] = [];
+  private writes: PositionedWrite[] = [];
   private streamVersions = new Map<string, bigint>();
   private firstPosition: Position | undefined;
   private position: Position;
@@ -50,6 +95,7 @@ export class BatchBuilder {
     private readonly handlerAttempts: number,
     /** The stored checkpoint: nothing at or before it is taken again. */
     private checkpoint: Position,
+    private readonly upcast?: Upcast,
   ) {
     this.position = checkpoint;
   }
@@ -64,8 +110,8 @@ export class BatchBuilder {
 
   addEvent(event: RecordedEvent): { parked?: unknown } {
     if (event.position <= this.position) return {}; // a redelivery after a resubscribe
-    const { writes, parked } = writesFor(this.projection, event, this.handlerAttempts);
-    for (const write of writes) this.writes.push(write);
+    const { writes, parked } = writesFor(this.projection, event, this.handlerAttempts, this.upcast);
+    for (const write of writes) this.writes.push({ ...write, position: event.position });
     if (parked !== undefined) this.parkedCount += 1;
     this.streamVersions.set(event.stream, event.revision);
     this.firstPosition ??= event.position;

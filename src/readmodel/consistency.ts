@@ -120,24 +120,29 @@ export class ReadModelAccess {
         clearTimeout(timer);
         resolve(outcome);
       };
-      const recheck = () =>
-        check().then(
-          (ok) => ok && finish('fresh'),
-          (error: unknown) => {
-            if (settled) return;
-            settled = true;
-            stopListening();
-            clearTimeout(timer);
-            reject(error);
-          },
-        );
-      const stopListening = this.hub.listen((notification) => {
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        stopListening();
+        clearTimeout(timer);
+        reject(error);
+      };
+      const recheck = (onError: (error: unknown) => void = fail) =>
+        check().then((ok) => ok && finish('fresh'), onError);
+      const stopNotifications = this.hub.listen((notification) => {
         if (!projections.includes(notification.projection)) return;
         if (recheckOn(notification)) return void recheck();
         const active = this.generations.get(notification.projection)?.generation;
         if (satisfiedBy(notification, active === undefined || active === notification.generation))
           finish('fresh');
       });
+      // Notifications published while the subscriber was reconnecting are lost: look at Redis again
+      // (a failed look here is no answer yet: Redis may be flapping, and the timeout still bounds the wait).
+      const stopReconnects = this.hub.onReconnect(() => void recheck(() => {}));
+      const stopListening = () => {
+        stopNotifications();
+        stopReconnects();
+      };
       const timer = setTimeout(() => finish('stale'), timeoutMs);
       void recheck();
     });

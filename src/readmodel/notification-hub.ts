@@ -18,6 +18,7 @@ export class NotificationHub {
   private readonly listeners = new Set<NotificationListener>();
   private readonly reconnectListeners = new Set<() => void>();
   private subscriber: RedisClient | undefined;
+  private subscribedOnce = false;
 
   constructor(
     private readonly redis: RedisClient,
@@ -34,18 +35,18 @@ export class NotificationHub {
     if (this.subscriber !== undefined) return;
     const subscriber = this.redis.duplicate();
     this.subscriber = subscriber;
+    let firstSubscription: () => void = () => {};
+    const subscribed = new Promise<true>((resolve) => {
+      firstSubscription = () => resolve(true);
+    });
     subscriber.on('error', () => {}); // the main client reports connection errors; this one just reconnects
-    subscriber.on('ready', () => this.resubscribed());
-    const connected = subscriber.connect().then(() => true);
-    // SUBSCRIBE is queued even while offline, and node-redis re-sends it after every reconnect.
-    const subscribed = subscriber.subscribe(this.channel, (message: string) => this.dispatch(message));
-    const ready = Promise.all([connected, subscribed]).then(() => true);
-    ready.catch(() => {}); // closed before it ever connected
+    subscriber.on('ready', () => void this.onReady(subscriber, firstSubscription));
+    subscriber.connect().catch(() => {}); // closed before it ever connected
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), waitMs);
     });
-    const done = await Promise.race([ready, gaveUp]).finally(() => clearTimeout(timer));
+    const done = await Promise.race([subscribed, gaveUp]).finally(() => clearTimeout(timer));
     if (!done) throw new Error(`Redis did not answer within ${waitMs} ms; subscribing in the background`);
   }
 
@@ -72,10 +73,22 @@ export class NotificationHub {
   async close(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = undefined;
+    this.subscribedOnce = false;
     if (subscriber?.isOpen) subscriber.destroy();
   }
 
-  private resubscribed(): void {
+  /** node-redis re-sends an accepted SUBSCRIBE itself on reconnect; until one is accepted, each ready tries. */
+  private async onReady(subscriber: RedisClient, firstSubscription: () => void): Promise<void> {
+    if (this.subscriber !== subscriber) return; // closed meanwhile
+    if (!this.subscribedOnce) {
+      try {
+        await subscriber.subscribe(this.channel, (message: string) => this.dispatch(message));
+      } catch {
+        return; // the connection dropped again: the next ready tries again
+      }
+      this.subscribedOnce = true;
+      firstSubscription();
+    }
     this.onResubscribed?.();
     for (const listener of [...this.reconnectListeners]) listener();
   }

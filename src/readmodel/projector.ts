@@ -123,9 +123,14 @@ export class Projector {
       filter: { streamPrefixes: projection.streams },
     });
     const messages = subscription[Symbol.asyncIterator]();
-    const batch = new BatchBuilder(projection, this.options.handlerAttempts ?? 3, stored.position);
+    const batch = new BatchBuilder(
+      projection,
+      this.options.handlerAttempts ?? 3,
+      stored.position,
+      this.options.upcast,
+    );
+    let pending = messages.next();
     try {
-      let pending = messages.next();
       while (!this.stopping) {
         const next = await Promise.race([pending, batch.isEmpty ? this.stopped : nextTurn()]);
         if (next === STOP) break;
@@ -139,17 +144,17 @@ export class Projector {
       }
       await this.flush(batch);
     } finally {
+      pending.catch(() => {}); // left unread when a batch failed: its outcome no longer matters
       await subscription.close();
     }
   }
 
   private async take(message: SubscriptionMessage, batch: BatchBuilder): Promise<void> {
     if (message.kind === 'event') {
-      const event = this.options.upcast ? this.options.upcast(message.event) : message.event;
-      const { parked } = batch.addEvent(event);
+      const { parked } = batch.addEvent(message.event); // upcast there, so an unreadable event is parked
       if (parked !== undefined) {
         this.options.log?.error(
-          { projection: this.name, position: String(event.position), err: parked },
+          { projection: this.name, position: String(message.event.position), err: parked },
           'handler kept failing; event parked',
         );
       }
@@ -169,16 +174,22 @@ export class Projector {
     const prepared = batch.take();
     if (prepared === undefined) return;
     const { projection, generation, redis, keys } = this.options;
-    await applyBatch(
+    const refused = await applyBatch(
       redis,
       keys,
       { projection: projection.name, generation, leaseToken: this.options.leaseToken() },
       prepared,
     );
+    if (refused > 0) {
+      this.options.log?.error(
+        { projection: this.name, refused, checkpoint: String(prepared.checkpoint) },
+        'Redis refused writes of the batch; they were parked',
+      );
+    }
     this.stats.checkpoint = prepared.checkpoint;
     if (prepared.newestRecordedAt !== undefined) this.stats.newestRecordedAt = prepared.newestRecordedAt;
     this.stats.applied += prepared.eventCount;
-    this.stats.parked += parked;
+    this.stats.parked += parked + refused;
     this.stats.batches += 1;
     if (this.status === 'faulted') this.status = 'catching-up';
   }

@@ -37,10 +37,14 @@ end`;
  * stored checkpoint) are checked first, then the state writes, the checkpoint, the stream versions and a
  * PUBLISH — all or nothing, so a crash between batches loses nothing and applies nothing twice.
  *
- * KEYS: 1 checkpoint hash, 2 lease, 3 stream-versions hash, 4.. the keys the writes touch.
+ * Redis does not roll back a script that fails half-way, so a write Redis refuses (WRONGTYPE, say) must
+ * not fail the script: the batch would be retried on top of its own first half. It is parked instead (its
+ * event's position, the error, the write) and the rest of the batch goes on. Answers how many were parked.
+ *
+ * KEYS: 1 checkpoint hash, 2 lease, 3 stream-versions hash, 4 parked stream, 5.. the keys the writes touch.
  * ARGV: 1 lease token, 2 first position, 3 new checkpoint, 4 newest recordedAt ms, 5 appliedAt ms,
- *       6 channel, 7 message, 8 number of stream versions, then stream/revision pairs,
- *       then the number of writes, then per write: command, key index, argument count, arguments.
+ *       6 channel, 7 message, 8 number of stream versions, then stream/revision pairs, then the number of
+ *       writes, then per write: command, key index, event position, argument count, arguments.
  */
 export const applyBatchScript = script(`${DECIMAL_GREATER}
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.error_reply('STALE_LEASE lease is held by another process') end
@@ -54,18 +58,24 @@ for _ = 1, versions do
 end
 i = i + 1
 local writes = tonumber(ARGV[i])
+local parked = 0
 for _ = 1, writes do
-  local command, key, argc = ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])], tonumber(ARGV[i + 3])
+  local command, key, position, argc = ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])], ARGV[i + 3], tonumber(ARGV[i + 4])
   local args = {}
-  for a = 1, argc do args[a] = ARGV[i + 3 + a] end
-  redis.call(command, key, unpack(args))
-  i = i + 3 + argc
+  for a = 1, argc do args[a] = ARGV[i + 4 + a] end
+  local reply = redis.pcall(command, key, unpack(args))
+  if type(reply) == 'table' and reply.err then
+    local write = cjson.encode({ command = command, key = key, args = args })
+    redis.call('XADD', KEYS[4], '*', 'position', position, 'error', reply.err, 'write', write)
+    parked = parked + 1
+  end
+  i = i + 4 + argc
 end
 local fields = {'position', ARGV[3], 'appliedAt', ARGV[5]}
 if ARGV[4] ~= '' then fields[5] = 'recordedAt'; fields[6] = ARGV[4] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PUBLISH', ARGV[6], ARGV[7])
-return 1`);
+return parked`);
 
 /** Makes a rebuilt generation the active one, in one step, only for the current lease holder. */
 export const flipGenerationScript = script(`

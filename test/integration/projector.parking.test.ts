@@ -1,0 +1,179 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../src/eventstore';
+import { defineProjection, type Projection } from '../../src/readmodel';
+import {
+  eventually,
+  openProjectorBench,
+  type ProjectorBench,
+  type Sale,
+  saleNo,
+  sold,
+  tillRevenue,
+  truthOf,
+} from '../support/projector-harness';
+
+const NAME = 'till-revenue';
+const POISON_CENTS = 666;
+
+describe('projector parking of events whose handler keeps failing (real SQLite store + real Redis)', () => {
+  let bench: ProjectorBench;
+  let token: string;
+  let attempts: number;
+  const failsOnPoison = (event: RecordedEvent) => {
+    const poisoned = (event.data as Sale).cents === POISON_CENTS;
+    if (poisoned) attempts += 1;
+    return poisoned;
+  };
+
+  beforeEach(async () => {
+    bench = await openProjectorBench('parking');
+    token = await bench.takeLease(NAME);
+    attempts = 0;
+  });
+  afterEach(async () => bench.dispose());
+
+  it('given a sale the handler throws on, when projected, then it is retried, parked with its error, counted, and the projection goes on past it', async () => {
+    const before = [saleNo(1), saleNo(2)];
+    const poison: Sale = { day: '2024-05-02', cents: POISON_CENTS };
+    const after = [saleNo(3), saleNo(4), saleNo(5)];
+    await bench.store.append('till-1', [...before, poison, ...after].map(sold), {
+      expectedRevision: 'no_stream',
+    });
+    const head = await bench.store.headPosition();
+
+    const projector = bench
+      .projector({
+        projection: tillRevenue(NAME, failsOnPoison),
+        leaseToken: () => token,
+        handlerAttempts: 3,
+      })
+      .start();
+    await eventually(
+      () => bench.checkpointOf(NAME),
+      (c) => c === head,
+      { what: 'checkpoint at the head' },
+    );
+
+    expect(attempts).toBe(3);
+    expect(projector.stats.parked).toBe(1);
+    expect(await bench.countersOf(NAME)).toEqual(truthOf([...before, ...after]));
+    const parked = await bench.redis.xRange(bench.keys.generation(NAME, 1).parked, '-', '+');
+    expect(parked).toHaveLength(1);
+    const entry = parked[0]!.message;
+    expect(entry.error).toBe('cannot count sale 2');
+    const event = JSON.parse(entry.event!) as {
+      position: string;
+      stream: string;
+      revision: string;
+      data: Sale;
+    };
+    expect(event).toMatchObject({ stream: 'till-1', revision: '2', data: poison });
+    expect(entry.position).toBe(event.position);
+    expect(BigInt(event.position)).toBeLessThan(head);
+  });
+
+  it('given a live projector, when a poisoned sale arrives between good ones, then only it is parked and the stream version still moves on', async () => {
+    const projector = bench
+      .projector({
+        projection: tillRevenue(NAME, failsOnPoison),
+        leaseToken: () => token,
+        handlerAttempts: 2,
+      })
+      .start();
+    const sales: Sale[] = [saleNo(10), { day: '2024-05-03', cents: POISON_CENTS }, saleNo(11)];
+    for (const [revision, sale] of sales.entries()) {
+      await bench.store.append('till-7', [sold(sale)], {
+        expectedRevision: revision === 0 ? 'no_stream' : BigInt(revision - 1),
+      });
+    }
+    const head = await bench.store.headPosition();
+    await eventually(
+      () => bench.checkpointOf(NAME),
+      (c) => c === head,
+      { what: 'checkpoint at the head' },
+    );
+
+    expect(attempts).toBe(2);
+    expect(projector.stats.parked).toBe(1);
+    expect(await bench.redis.xLen(bench.keys.generation(NAME, 1).parked)).toBe(1);
+    expect(await bench.countersOf(NAME)).toEqual(truthOf([saleNo(10), saleNo(11)]));
+    expect(await bench.redis.hGet(bench.keys.generation(NAME, 1).streamVersions, 'till-7')).toBe('2');
+  });
+
+  it('given a handler that records an increment Redis would refuse, when projected, then its event is parked before any of its writes and the rest is counted', async () => {
+    const notANumber = defineProjection<{ type: 'Sold'; data: Sale }>({
+      name: NAME,
+      version: 1,
+      streams: ['till-'],
+      handlers: {
+        Sold: ({ data }, w) => {
+          w.hincrby(`day:${data.day}`, 'sales', 1);
+          w.hincrby(`day:${data.day}`, 'cents', data.cents === POISON_CENTS ? Number.NaN : data.cents);
+        },
+      },
+    }) as Projection;
+    const sales: Sale[] = [saleNo(1), { day: '2024-05-01', cents: POISON_CENTS }, saleNo(2)];
+    await bench.store.append('till-1', sales.map(sold), { expectedRevision: 'no_stream' });
+    const head = await bench.store.headPosition();
+
+    const projector = bench.projector({ projection: notANumber, leaseToken: () => token }).start();
+    await eventually(
+      () => bench.checkpointOf(NAME),
+      (c) => c === head,
+      { what: 'checkpoint at the head' },
+    );
+
+    expect(projector.stats.parked).toBe(1);
+    expect(await bench.countersOf(NAME)).toEqual(truthOf([saleNo(1), saleNo(2)]));
+    const [entry] = await bench.redis.xRange(bench.keys.generation(NAME, 1).parked, '-', '+');
+    expect(entry!.message.error).toMatch(/HINCRBY needs a field and an integer/);
+  });
+
+  it('given a key of the wrong type in Redis, when the projector applies sales to it, then the other sales are counted once, the refused write is parked and the projection goes on', async () => {
+    await bench.redis.set(bench.keys.generation(NAME, 1).key('day:2024-05-02'), 'not a hash');
+    const sales = Array.from({ length: 9 }, (_, i) => saleNo(i)); // days cycle 01, 02, 03
+    await bench.store.append('till-1', sales.map(sold), { expectedRevision: 'no_stream' });
+    const head = await bench.store.headPosition();
+
+    const projector = bench.projector({ projection: tillRevenue(NAME), leaseToken: () => token }).start();
+    await eventually(
+      () => bench.checkpointOf(NAME),
+      (c) => c === head,
+      { what: 'checkpoint at the head' },
+    );
+
+    const truth = truthOf(sales.filter((s) => s.day !== '2024-05-02'));
+    for (const day of ['2024-05-01', '2024-05-03']) {
+      expect(await bench.redis.hGetAll(bench.keys.generation(NAME, 1).key(`day:${day}`))).toEqual(truth[day]);
+    }
+    expect(projector.stats.errors).toBe(0);
+    expect(projector.stats.parked).toBe(6); // two writes for each of the three sales of that day
+    expect(await bench.redis.xLen(bench.keys.generation(NAME, 1).parked)).toBe(6);
+  });
+
+  it('given an event the upcaster cannot read, when projected, then it is parked as stored and the projection goes on', async () => {
+    const sales: Sale[] = [saleNo(1), { day: '2024-05-03', cents: POISON_CENTS }, saleNo(2)];
+    await bench.store.append('till-2', sales.map(sold), { expectedRevision: 'no_stream' });
+    const head = await bench.store.headPosition();
+    const upcast = (event: RecordedEvent) => {
+      if (failsOnPoison(event)) throw new Error('no upcaster for Sold v0 → v1');
+      return event;
+    };
+
+    const projector = bench
+      .projector({ projection: tillRevenue(NAME), leaseToken: () => token, upcast, handlerAttempts: 2 })
+      .start();
+    await eventually(
+      () => bench.checkpointOf(NAME),
+      (c) => c === head,
+      { what: 'checkpoint at the head' },
+    );
+
+    expect(attempts).toBe(2);
+    expect(projector.stats).toMatchObject({ parked: 1, errors: 0 });
+    expect(await bench.countersOf(NAME)).toEqual(truthOf([saleNo(1), saleNo(2)]));
+    const [entry] = await bench.redis.xRange(bench.keys.generation(NAME, 1).parked, '-', '+');
+    expect(entry!.message.error).toBe('no upcaster for Sold v0 → v1');
+    expect(JSON.parse(entry!.message.event!)).toMatchObject({ stream: 'till-2', revision: '1' });
+  });
+});

@@ -1,0 +1,150 @@
+import { allProjections, utcDay } from '../../projections';
+import type { EventStore } from '../../src/eventstore';
+import { upcastOrderEvent } from '../../src/orders';
+import type { OrderEvent } from '../../src/orders/events';
+import { type RedisClient, readActiveGeneration, readCheckpoint, readModelKeys } from '../../src/readmodel';
+import { generationPrefix } from '../../src/readmodel/projection';
+import { eventually, snapshotKeys } from './projector-harness';
+
+const post = (baseUrl: string, path: string, body?: unknown, method = 'POST') =>
+  fetch(baseUrl + path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
+const price = () => (100 + Math.floor(Math.random() * 9900)) / 100; // 1.00–99.99, two decimals
+
+/** What the writer did: every answer's status, so a test can tell commands that failed. */
+export interface TrafficReport {
+  statuses: Record<number, number>;
+  commands: number;
+}
+
+/**
+ * One order's life over HTTP: place, maybe add an item, then confirm and ship, cancel, or leave it.
+ * Each worker drives its own orders one command at a time, so every transition it asks for is valid.
+ */
+const orderLife = async (baseUrl: string, record: (status: number) => void): Promise<void> => {
+  const placed = await post(baseUrl, '/orders', {
+    customerId: pick(['c-ann', 'c-bob', 'c-cat', 'c-dan']),
+    items: [
+      { sku: pick(['sku-a', 'sku-b']), quantity: 1 + Math.floor(Math.random() * 3), unitPrice: price() },
+    ],
+    shippingAddress: { line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' },
+  });
+  record(placed.status);
+  if (placed.status !== 201) return;
+  const { orderId } = (await placed.json()) as { orderId: string };
+  const step = async (path: string, body?: unknown, method?: string) => {
+    const res = await post(baseUrl, `/orders/${orderId}${path}`, body, method);
+    record(res.status);
+    await res.body?.cancel();
+  };
+  if (Math.random() < 0.4) await step('/items', { sku: 'sku-c', quantity: 2, unitPrice: price() });
+  const fate = Math.random();
+  if (fate < 0.2) return; // stays pending
+  if (fate < 0.35) return step('', { reason: 'changed my mind' }, 'DELETE');
+  await step('/confirm');
+  if (fate < 0.5) return step('', {}, 'DELETE');
+  await step('/ship', { trackingNumber: `T-${orderId.slice(0, 8)}` });
+};
+
+/** `workers` concurrent writers sending order lives until stop() is called. */
+export const startOrderTraffic = (baseUrl: string, workers = 3) => {
+  const report: TrafficReport = { statuses: {}, commands: 0 };
+  const record = (status: number) => {
+    report.statuses[status] = (report.statuses[status] ?? 0) + 1;
+    report.commands += 1;
+  };
+  let running = true;
+  const worker = async () => {
+    while (running) await orderLife(baseUrl, record).catch(() => record(0));
+  };
+  const all = Promise.all(Array.from({ length: workers }, worker));
+  return {
+    report,
+    stop: async (): Promise<TrafficReport> => {
+      running = false;
+      await all;
+      return report;
+    },
+  };
+};
+
+/** Waits until every projection's active generation has applied everything up to the store's head. */
+export const waitCaughtUp = async (
+  redis: RedisClient,
+  prefix: string,
+  store: EventStore,
+  timeoutMs = 15_000,
+) => {
+  const keys = readModelKeys(prefix);
+  const head = await store.headPosition();
+  await eventually(
+    () =>
+      Promise.all(
+        allProjections.map(async ({ name }) => {
+          const generation = await readActiveGeneration(redis, keys, name);
+          return (await readCheckpoint(redis, keys, name, generation)).position;
+        }),
+      ),
+    (checkpoints) => checkpoints.every((c) => c >= head),
+    { timeoutMs, everyMs: 100, what: `every projection at head ${head} (prefix ${prefix})` },
+  );
+  return head;
+};
+
+/**
+ * Each projection's whole read model (its active generation's keys, relative to the generation), with the
+ * checkpoint hash reduced to what must match between two builds (appliedAt is a wall-clock time).
+ */
+export const readModelOf = async (redis: RedisClient, prefix: string) => {
+  const keys = readModelKeys(prefix);
+  const models: Record<string, Record<string, unknown>> = {};
+  for (const { name } of allProjections) {
+    const generation = await readActiveGeneration(redis, keys, name);
+    const model = await snapshotKeys(redis, generationPrefix(prefix, name, generation));
+    const { position, recordedAt } = (model._checkpoint ?? {}) as Record<string, string>;
+    model._checkpoint = { position, recordedAt };
+    models[name] = model;
+  }
+  return models;
+};
+
+/** Daily counters computed straight from the events, as the daily-revenue hashes must hold them. */
+export const dailyRevenueFromEvents = async (store: EventStore) => {
+  const days: Record<string, Record<string, number>> = {};
+  const add = (iso: string, field: string, by: number) => {
+    const key = `day:${utcDay(iso)}`;
+    const day = days[key] ?? {};
+    day[field] = (day[field] ?? 0) + by;
+    days[key] = day;
+  };
+  const head = await store.headPosition();
+  const subscription = store.subscribeAll({ from: 'start', filter: { streamPrefixes: ['order-'] } });
+  try {
+    for await (const message of subscription) {
+      if (message.kind === 'event') {
+        const event = upcastOrderEvent(message.event) as unknown as OrderEvent;
+        if (event.type === 'OrderPlaced') add(event.data.placedAt, 'placed', 1);
+        if (event.type === 'OrderCancelled') add(event.data.cancelledAt, 'cancelled', 1);
+        if (event.type === 'OrderShipped') {
+          add(event.data.shippedAt, 'shipped', 1);
+          add(event.data.shippedAt, 'revenueCents', event.data.totalCents);
+        }
+      }
+      const position = message.kind === 'event' ? message.event.position : message.position;
+      if (position >= head) break;
+    }
+  } finally {
+    await subscription.close();
+  }
+  return Object.fromEntries(
+    Object.entries(days).map(([day, c]) => [
+      day,
+      Object.fromEntries(Object.entries(c).map(([field, n]) => [field, String(n)])),
+    ]),
+  );
+};
