@@ -111,3 +111,32 @@ describe.each([
     });
   }, 45_000);
 });
+
+describe('Redis down when the service starts', () => {
+  it('given no Redis at start-up, when the service starts, then it listens, takes orders and answers 503 to queries; when Redis comes up, then the orders become readable', async () => {
+    const redisServer = await startPrivateRedis();
+    await redisServer.stop();
+    const startedAt = Date.now();
+    const t = await startTestApp({}, { redisUrl: redisServer.url });
+    try {
+      expect(Date.now() - startedAt).toBeLessThan(10_000); // it does not wait for Redis
+      const res = await t.http('/orders', json(validOrder({ customerId: 'c-early' })));
+      expect(res.status).toBe(201);
+      const placed = (await res.json()) as Placed;
+      expect((await t.http(`/orders/${placed.orderId}`)).status).toBe(503);
+
+      await redisServer.start();
+
+      const read = await eventually(
+        () => t.http(`/orders/${placed.orderId}?minVersion=0`),
+        (r) => r.status === 200 && r.headers.get('x-consistency') === 'fresh',
+        { timeoutMs: 15_000, everyMs: 200, what: 'the order placed before Redis was up' },
+      );
+      expect(await read.json()).toMatchObject({ orderId: placed.orderId, status: 'pending' });
+    } finally {
+      await redisServer.start();
+      await t.stop();
+      await redisServer.dispose();
+    }
+  }, 45_000);
+});
