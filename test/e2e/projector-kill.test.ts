@@ -16,7 +16,7 @@ import { eventually } from '../support/projector-harness';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process';
 
-const KILLS = 4;
+const KILLS = 3;
 const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
