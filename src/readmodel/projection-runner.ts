@@ -9,11 +9,10 @@ import {
 } from './generations';
 import type { ReadModelKeys } from './keys';
 import { Lease } from './lease';
-import { encodeNotification } from './notifications';
 import type { Projection } from './projection';
 import { Projector } from './projector';
+import { claimRebuild, flipToRebuilt, leftoverGenerations, UNLINK_GRACE_MS } from './rebuild';
 import type { RedisClient } from './redis';
-import { flipGenerationScript, runScript } from './scripts';
 
 export interface ProjectionRunnerOptions {
   projection: Projection;
@@ -23,13 +22,19 @@ export interface ProjectionRunnerOptions {
   upcast?: (event: RecordedEvent) => RecordedEvent;
   leaseTtlMs?: number;
   batchSize?: number;
+  /** How long an old generation outlives a flip before it is unlinked (default UNLINK_GRACE_MS). */
+  unlinkGraceMs?: number;
   log?: Logger;
 }
 
+/** Pause before asking again to flip when the rebuilt generation was a batch behind the active one. */
+const FLIP_RETRY_MS = 25;
+
 /**
  * Runs one projection in this process while it holds the projection's lease: the active generation's
- * projector, and a rebuild projector beside it when a rebuild is asked for. Without the lease it stands by
- * and tries again on every tick, so it takes over within the lease time when the holder dies.
+ * projector, and a rebuild projector beside it when a rebuild is asked for (by anyone: the request is a key
+ * in Redis, looked at on every tick). Without the lease it stands by and tries again on every tick, so it
+ * takes over within the lease time when the holder dies, and resumes a rebuild that holder left half done.
  */
 export class ProjectionRunner {
   private readonly lease: Lease;
@@ -37,6 +42,8 @@ export class ProjectionRunner {
   private rebuild: Projector | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
+  private flipping: Promise<void> | undefined;
+  private readonly pending = new Set<NodeJS.Timeout>();
   private stopped = false;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
@@ -74,7 +81,10 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // An unlink not done yet is found again by the next holder (leftoverGenerations).
+    for (const timer of this.pending) clearTimeout(timer);
     await this.ticking;
+    await this.flipping;
     await this.stopProjectors();
     if (this.lease.held) await this.options.redis.del(this.options.keys.state(this.name)).catch(() => 0);
     await this.lease.release().catch(() => {});
@@ -93,6 +103,7 @@ export class ProjectionRunner {
       if (this.rebuild?.finished) this.rebuild = undefined;
       if (this.main === undefined) await this.startMain();
       if (this.rebuild === undefined) await this.startRebuildIfAsked();
+      else if (this.rebuild.status === 'running') void this.tryFlip(); // a flip that was refused earlier
       await this.publishState();
     } catch (error) {
       // Redis down: projectors retry by themselves; the lease is renewed or lost on a later tick.
@@ -135,19 +146,24 @@ export class ProjectionRunner {
     }).start();
   }
 
+  /**
+   * Runs the active generation. When it was built by an older version of the projection, a rebuild is
+   * asked for; meanwhile the active generation keeps following new events with this code, so queries keep
+   * being served (from a model that is about to be replaced anyway).
+   */
   private async startMain(): Promise<void> {
-    const { projection, redis, keys } = this.options;
+    const { projection, redis, keys, log } = this.options;
     const active = await ensureActiveGeneration(redis, keys, projection.name, projection.version);
     this.main = this.projector(active);
-    this.options.log?.info({ projection: projection.name, generation: active }, 'projector started');
-    void this.unlinkOlderGenerations(active);
-    const builtBy = await builtByVersion(redis, keys, projection.name, active);
-    if (
-      builtBy !== projection.version &&
-      (await rebuildingGeneration(redis, keys, projection.name)) === undefined
-    ) {
+    log?.info({ projection: projection.name, generation: active }, 'projector started');
+    for (const leftover of await leftoverGenerations(redis, keys, projection.name, active)) {
+      this.unlinkAfterGrace(leftover);
+    }
+    const builtBy = (await builtByVersion(redis, keys, projection.name, active)) ?? projection.version;
+    // Only a newer version rebuilds: an older process in a rolling deploy must not undo a newer model.
+    if (builtBy < projection.version) {
       const generation = await requestRebuild(redis, keys, projection.name);
-      this.options.log?.info(
+      log?.info(
         { projection: projection.name, from: builtBy, to: projection.version, generation },
         'projection version changed in code: rebuilding',
       );
@@ -155,55 +171,77 @@ export class ProjectionRunner {
   }
 
   private async startRebuildIfAsked(): Promise<void> {
-    const generation = await rebuildingGeneration(this.options.redis, this.options.keys, this.name);
-    if (generation === undefined) return;
-    this.options.log?.info({ projection: this.name, generation }, 'rebuild started');
-    const rebuild = this.projector(generation, () => void this.flipTo(rebuild));
-    this.rebuild = rebuild;
+    const { projection, redis, keys, log } = this.options;
+    const generation = await rebuildingGeneration(redis, keys, projection.name);
+    if (generation === undefined || this.main === undefined) return;
+    const claim = await claimRebuild(redis, keys, projection.name, generation, projection.version);
+    log?.info({ projection: projection.name, generation, claim }, 'rebuild started');
+    this.rebuild = this.projector(generation, () => void this.tryFlip());
+  }
+
+  /** One flip attempt at a time; the caught-up mark, the retry timer and the tick all come through here. */
+  private tryFlip(): Promise<void> {
+    this.flipping ??= this.flip().finally(() => {
+      this.flipping = undefined;
+    });
+    return this.flipping;
   }
 
   /** The rebuilt generation caught up: make it the active one in one step, then drop the old one. */
-  private async flipTo(rebuild: Projector): Promise<void> {
-    if (this.rebuild !== rebuild) return;
+  private async flip(): Promise<void> {
+    const rebuild = this.rebuild;
+    const main = this.main;
+    if (rebuild === undefined || main === undefined || rebuild.finished || this.stopped) return;
     const { projection, redis, keys, log } = this.options;
-    const generation = rebuild.generation;
-    await redis.hSet(keys.versions(projection.name), `g${generation}`, String(projection.version));
-    const previous = await runScript(
-      redis,
-      flipGenerationScript,
-      [keys.lease(projection.name), keys.rebuilding(projection.name), keys.active(projection.name)],
-      [
-        this.lease.token,
-        String(generation),
-        keys.notifications,
-        encodeNotification({ kind: 'flipped', projection: projection.name, generation }),
-      ],
-    ).catch((error: unknown) => {
-      log?.error({ projection: projection.name, err: error }, 'flip failed; rebuild keeps running');
+    const request = {
+      projection: projection.name,
+      version: projection.version,
+      from: main.generation,
+      to: rebuild.generation,
+      leaseToken: this.lease.token,
+    };
+    const outcome = await flipToRebuilt(redis, keys, request).catch((error: unknown) => {
+      log?.warn({ projection: projection.name, err: error }, 'flip failed; the next tick tries again');
       return undefined;
     });
-    if (previous === undefined) return;
-    const old = this.main;
+    if (outcome === 'BEHIND') return this.later(FLIP_RETRY_MS, () => void this.tryFlip());
+    if (outcome !== 'FLIPPED') {
+      // STALE_LEASE: the tick stops everything. Otherwise another holder changed the pointers: start over.
+      if (outcome === 'NOT_REBUILDING' || outcome === 'ACTIVE_MOVED') await this.stopProjectors();
+      if (outcome !== undefined) log?.warn({ projection: projection.name, outcome }, 'flip refused');
+      return;
+    }
     this.main = rebuild;
     this.rebuild = undefined;
-    log?.info({ projection: projection.name, generation, previous }, 'rebuild caught up: generation flipped');
-    await old?.stop();
-    if (typeof previous === 'string' && previous !== '') {
-      void unlinkGeneration(redis, keys, projection.name, Number(previous)).catch((error: unknown) =>
-        log?.warn({ projection: projection.name, err: error }, 'unlinking the old generation failed'),
-      );
-    }
+    log?.info(
+      { projection: projection.name, generation: request.to, previous: request.from },
+      'rebuild caught up: generation flipped',
+    );
+    await main.stop();
+    await this.publishState().catch(() => {});
+    this.unlinkAfterGrace(request.from);
   }
 
-  /** Leftovers of a process that died between a flip and its clean-up. */
-  private async unlinkOlderGenerations(active: number): Promise<void> {
-    const { redis, keys, projection } = this.options;
-    for (let generation = 1; generation < active; generation++) {
-      const leftover = await redis
-        .exists(keys.generation(projection.name, generation).checkpoint)
-        .catch(() => 0);
-      if (leftover) await unlinkGeneration(redis, keys, projection.name, generation).catch(() => 0);
-    }
+  private unlinkAfterGrace(generation: number): void {
+    const { projection, redis, keys, log } = this.options;
+    this.later(this.options.unlinkGraceMs ?? UNLINK_GRACE_MS, async () => {
+      try {
+        const unlinked = await unlinkGeneration(redis, keys, projection.name, generation);
+        log?.info({ projection: projection.name, generation, unlinked }, 'old generation unlinked');
+      } catch (error) {
+        log?.warn({ projection: projection.name, generation, err: error }, 'unlinking a generation failed');
+      }
+    });
+  }
+
+  /** A timer that stop() clears. */
+  private later(ms: number, run: () => void | Promise<void>): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      void run();
+    }, ms);
+    this.pending.add(timer);
   }
 
   private async stopProjectors(): Promise<void> {

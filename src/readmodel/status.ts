@@ -20,7 +20,9 @@ export interface ProjectionStatusRow {
   /** How old the newest applied event is while the projection is behind; 0 when caught up. */
   lagMs: number;
   parked: number;
+  /** While a rebuild runs: the generation being built and how far it got. */
   rebuildGeneration?: number;
+  rebuildCheckpoint?: string;
   lastError?: string;
 }
 
@@ -55,6 +57,8 @@ export class ProjectionStatusReader {
       redis.hGetAll(keys.state(projection.name)),
       redis.xLen(keys.generation(projection.name, generation).parked),
     ]);
+    const rebuildCheckpoint =
+      rebuilding === undefined ? undefined : await readCheckpoint(redis, keys, projection.name, rebuilding);
     const behind = headPosition > checkpoint.position;
     const running = state.status as ProjectionStatus | undefined;
     const status: ProjectionStatus =
@@ -78,7 +82,9 @@ export class ProjectionStatusReader {
       lagMs:
         behind && checkpoint.recordedAt !== undefined ? Math.max(0, Date.now() - checkpoint.recordedAt) : 0,
       parked,
-      ...(rebuilding === undefined ? {} : { rebuildGeneration: rebuilding }),
+      ...(rebuilding === undefined
+        ? {}
+        : { rebuildGeneration: rebuilding, rebuildCheckpoint: String(rebuildCheckpoint?.position ?? 0n) }),
       ...(state.lastError ? { lastError: state.lastError } : {}),
     };
   }

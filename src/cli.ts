@@ -1,0 +1,175 @@
+import { allProjections } from '../projections';
+import { ConfigError, DEFAULT_REDIS_URL, loadConfig } from './config';
+import { openEventStore } from './eventstore';
+import { upcastOrderEvent } from './orders';
+import {
+  connectRedis,
+  createRedis,
+  listParked,
+  type Projection,
+  ProjectionStatusReader,
+  type ProjectionStatusRow,
+  type RedisClient,
+  readModelKeys,
+  replayParked,
+  requestRebuild,
+} from './readmodel';
+
+const USAGE = `usage: npm run sluice -- projections <command> [--json]
+
+  projections status            every projection: generation, status, checkpoint, lag, parked
+  projections rebuild <name>    rebuild blue/green into a new generation (the lease holder builds it)
+  projections parked <name>     the events the projection's handlers kept failing on
+  projections replay <name>     re-apply the parked events; the ones that succeed are removed
+
+Uses the service's environment: REDIS_URL, REDIS_PREFIX, EVENTSTORE_URL (see API.md).`;
+
+/** Bad usage or an unknown name: the message is printed, with the exit code. */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+interface Invocation {
+  command: 'status' | 'rebuild' | 'parked' | 'replay';
+  name?: string;
+  json: boolean;
+}
+
+const parseArguments = (argv: string[]): Invocation => {
+  const json = argv.includes('--json');
+  const words = argv.filter((word) => word !== '--json');
+  const [group, command, name, ...extra] = words;
+  if (group !== 'projections' || command === undefined) throw new CliError(USAGE, 2);
+  if (command === 'status' && name === undefined) return { command, json };
+  if ((command === 'rebuild' || command === 'parked' || command === 'replay') && name !== undefined) {
+    if (extra.length === 0) return { command, name, json };
+  }
+  throw new CliError(`sluice: bad usage: ${words.join(' ')}\n\n${USAGE}`, 2);
+};
+
+const projectionNamed = (name: string): Projection => {
+  const projection = allProjections.find((p) => p.name === name);
+  if (projection === undefined) {
+    const known = allProjections.map((p) => p.name).join(', ');
+    throw new CliError(`sluice: unknown projection "${name}" (known: ${known})`, 1);
+  }
+  return projection;
+};
+
+const table = (rows: ProjectionStatusRow[]): string => {
+  const header = [
+    'NAME',
+    'VERSION',
+    'GEN',
+    'STATUS',
+    'CHECKPOINT',
+    'HEAD',
+    'LAG',
+    'LAG MS',
+    'PARKED',
+    'REBUILD',
+  ];
+  const lines = rows.map((r) => [
+    r.name,
+    String(r.version),
+    String(r.generation),
+    r.status,
+    r.checkpoint,
+    r.headPosition,
+    String(r.lagEvents),
+    String(r.lagMs),
+    String(r.parked),
+    r.rebuildGeneration === undefined ? '-' : `g${r.rebuildGeneration} at ${r.rebuildCheckpoint}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
+  return [header, ...lines]
+    .map((line) =>
+      line
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+};
+
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+const run = async (invocation: Invocation, redis: RedisClient, prefix: string, eventStoreUrl: string) => {
+  const keys = readModelKeys(prefix);
+  const { command, json } = invocation;
+  if (command === 'status') {
+    const store = await openEventStore(eventStoreUrl);
+    try {
+      const rows = await new ProjectionStatusReader({
+        redis,
+        keys,
+        store,
+        projections: allProjections,
+      }).list();
+      print(json ? JSON.stringify(rows, null, 2) : table(rows));
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  const projection = projectionNamed(invocation.name!);
+  if (command === 'rebuild') {
+    const generation = await requestRebuild(redis, keys, projection.name);
+    print(
+      json
+        ? JSON.stringify({ generation })
+        : `rebuild of ${projection.name} asked for: generation ${generation} ` +
+            '(the process holding its lease builds it, then queries switch to it)',
+    );
+  } else if (command === 'parked') {
+    const parked = await listParked(redis, keys, projection.name);
+    if (json) print(JSON.stringify(parked, null, 2));
+    else if (parked.length === 0) print(`no parked events for ${projection.name}`);
+    else
+      for (const p of parked)
+        print(`${p.id}  position ${p.position}  ${p.error}\n  ${JSON.stringify(p.event ?? p.write)}`);
+  } else {
+    const outcome = await replayParked(redis, keys, projection, upcastOrderEvent);
+    print(
+      json
+        ? JSON.stringify(outcome)
+        : `replayed ${outcome.replayed}, failed ${outcome.failed}, remaining ${outcome.remaining}`,
+    );
+  }
+};
+
+const main = async (argv: string[]): Promise<number> => {
+  try {
+    const invocation = parseArguments(argv);
+    const config = loadConfig();
+    const redis = await connectRedis(createRedis({ url: config.redisUrl ?? DEFAULT_REDIS_URL })).catch(
+      (error: unknown) => {
+        throw new CliError(`sluice: Redis is not reachable: ${(error as Error).message}`, 1);
+      },
+    );
+    try {
+      await run(invocation, redis, config.redisPrefix, config.eventStoreUrl);
+    } finally {
+      redis.destroy();
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sluice: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`sluice: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+};
+
+process.exitCode = await main(process.argv.slice(2));

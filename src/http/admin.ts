@@ -1,0 +1,240 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import { Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../cqrs';
+import { EventStoreUnavailable, type RecordedEvent } from '../eventstore';
+import {
+  listParked,
+  type Projection,
+  type ProjectionStatusReader,
+  type ReadModelKeys,
+  type RedisClient,
+  replayParked,
+  requestRebuild,
+} from '../readmodel';
+import { problemResponses, route } from './openapi-route';
+import { toProblem } from './problem';
+import { parseParams } from './request';
+
+export interface AdminRouteDeps {
+  /** Unset: every admin call answers 403 "admin API disabled". */
+  adminToken: string | undefined;
+  statuses: ProjectionStatusReader;
+  redis: RedisClient;
+  keys: ReadModelKeys;
+  /** Applied to a parked event before its replay, as the projector applies it. */
+  upcast?: (event: RecordedEvent) => RecordedEvent;
+}
+
+const SECURITY_SCHEME = 'adminBearer';
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** Digests have one length whatever the inputs, so the comparison takes the same time for any token. */
+const sameToken = (given: string, expected: string): boolean =>
+  timingSafeEqual(sha256(given), sha256(expected));
+
+const unauthorized = (c: Context, detail: string, error?: string): Response => {
+  const response = toProblem(new Unauthorized(detail), c.req.path);
+  response.headers.set(
+    'WWW-Authenticate',
+    `Bearer realm="sluice-admin"${error === undefined ? '' : `, error="${error}"`}`,
+  );
+  return response;
+};
+
+/** `Authorization: Bearer <ADMIN_TOKEN>` on every /admin route. */
+export const adminAuth =
+  (adminToken: string | undefined): MiddlewareHandler =>
+  async (c, next) => {
+    if (adminToken === undefined) return toProblem(new Forbidden('admin API disabled'), c.req.path);
+    const header = c.req.header('authorization');
+    if (header === undefined) return unauthorized(c, 'send Authorization: Bearer <ADMIN_TOKEN>');
+    const token = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
+    if (token === undefined || !sameToken(token, adminToken))
+      return unauthorized(c, 'the bearer token is not the admin token', 'invalid_token');
+    await next();
+  };
+
+const NameParam = z.object({
+  name: z.string().min(1).max(200).meta({ description: 'The projection name.', example: 'order-view' }),
+});
+
+const StatusRowSchema = z
+  .object({
+    name: z.string(),
+    version: z.number().int().meta({ description: 'The code version of the projection.' }),
+    generation: z.number().int().meta({ description: 'The generation queries read.' }),
+    status: z.enum(['running', 'catching-up', 'rebuilding', 'stopped', 'faulted']),
+    checkpoint: z.string().meta({ description: 'Position the active generation has processed.' }),
+    headPosition: z.string(),
+    lagEvents: z.number().int(),
+    lagMs: z.number().int(),
+    parked: z.number().int().meta({ description: 'Parked events of the active generation.' }),
+    rebuildGeneration: z.number().int().optional(),
+    rebuildCheckpoint: z.string().optional(),
+    lastError: z.string().optional(),
+  })
+  .meta({ id: 'ProjectionStatus' });
+
+const ParkedEventSchema = z
+  .object({
+    id: z.string().meta({ description: 'Entry id in the parked-events Redis stream.' }),
+    position: z.string(),
+    error: z.string().meta({ description: 'What the handler threw on its last attempt.' }),
+    event: z
+      .unknown()
+      .optional()
+      .meta({ description: 'The event as stored, when its handler (or upcaster) kept failing.' }),
+    write: z
+      .unknown()
+      .optional()
+      .meta({ description: 'The write `{ command, key, args }`, when Redis refused one write of a batch.' }),
+  })
+  .meta({ id: 'ParkedEvent' });
+
+const ReplaySchema = z
+  .object({
+    replayed: z.number().int().meta({ description: 'Applied and removed from the parked events.' }),
+    failed: z.number().int().meta({ description: 'Failed again; still parked.' }),
+    remaining: z.number().int().meta({ description: 'Parked events left.' }),
+  })
+  .meta({ id: 'ReplayOutcome' });
+
+const adminErrors = problemResponses({
+  401: 'No bearer token, or not the admin token (with WWW-Authenticate: Bearer)',
+  403: 'ADMIN_TOKEN is not set: the admin API is disabled',
+  503: 'Redis (the read model), or for the list the event store, is unreachable; with Retry-After',
+});
+const unknownProjection = problemResponses({ 404: 'No projection of that name' });
+
+const admin = (config: {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  description?: string;
+  withName?: boolean;
+  responses: Record<number, unknown>;
+}) => ({
+  method: config.method,
+  path: config.path,
+  summary: config.summary,
+  ...(config.description ? { description: config.description } : {}),
+  tags: ['Admin'],
+  security: [{ [SECURITY_SCHEME]: [] }],
+  ...(config.withName ? { request: { params: NameParam } } : {}),
+  responses: { ...config.responses, ...adminErrors, ...(config.withName ? unknownProjection : {}) },
+});
+
+export const registerAdminRoutes = (app: OpenAPIHono, deps: AdminRouteDeps) => {
+  const { statuses, redis, keys } = deps;
+  app.openAPIRegistry.registerComponent('securitySchemes', SECURITY_SCHEME, {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The ADMIN_TOKEN of the deployment.',
+  });
+  app.use('/admin/*', adminAuth(deps.adminToken));
+
+  /** The projection named in the path; Redis must answer before anything is read or asked. */
+  const projectionOf = (c: Context): Projection => {
+    const { name } = parseParams(NameParam, { name: c.req.param('name') }, 'path');
+    const projection = statuses.projections.find((p) => p.name === name);
+    if (projection === undefined) throw new NotFound(`no projection named "${name}"`);
+    readModelUp();
+    return projection;
+  };
+  const readModelUp = () => {
+    if (!redis.isReady) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+  };
+
+  route(
+    app,
+    admin({
+      method: 'get',
+      path: '/admin/projections',
+      summary: 'Every projection: generation, status, checkpoint, lag and parked events',
+      responses: {
+        200: {
+          description: 'One row per projection',
+          content: { 'application/json': { schema: z.array(StatusRowSchema) } },
+        },
+      },
+    }),
+    async (c) => {
+      readModelUp();
+      const rows = await statuses.list().catch((error: unknown) => {
+        if (error instanceof EventStoreUnavailable)
+          throw new ServiceUnavailable('the event store (head position) is unavailable', 1);
+        throw error;
+      });
+      return c.json(rows);
+    },
+  );
+
+  route(
+    app,
+    admin({
+      method: 'post',
+      path: '/admin/projections/{name}/rebuild',
+      summary: 'Rebuild a projection blue/green into a new generation',
+      description:
+        'The projection’s lease holder builds the new generation from the start beside the active one ' +
+        '(picked up within a second); queries read the old generation until the new one has caught up, ' +
+        'then switch at once. A rebuild already under way answers its generation.',
+      withName: true,
+      responses: {
+        202: {
+          description: 'Rebuild asked for (or already under way)',
+          content: { 'application/json': { schema: z.object({ generation: z.number().int() }) } },
+        },
+      },
+    }),
+    async (c) => {
+      const projection = projectionOf(c);
+      return c.json({ generation: await requestRebuild(redis, keys, projection.name) }, 202);
+    },
+  );
+
+  route(
+    app,
+    admin({
+      method: 'get',
+      path: '/admin/projections/{name}/parked',
+      summary:
+        'The events the projection’s handlers kept failing on (and writes Redis refused), with the error',
+      withName: true,
+      responses: {
+        200: {
+          description: 'Parked events of the active generation, oldest first (at most 1000)',
+          content: { 'application/json': { schema: z.array(ParkedEventSchema) } },
+        },
+      },
+    }),
+    async (c) => {
+      const projection = projectionOf(c);
+      return c.json(await listParked(redis, keys, projection.name));
+    },
+  );
+
+  route(
+    app,
+    admin({
+      method: 'post',
+      path: '/admin/projections/{name}/parked/replay',
+      summary: 'Re-apply the parked events through the projection’s handlers',
+      description:
+        'Each event goes through the upcaster and the handlers again (a refused write is tried again as it ' +
+        'was); one that now succeeds is applied and removed in one atomic step, one that fails again stays ' +
+        'parked. A replayed event lands after the events that followed it (it was skipped when parked).',
+      withName: true,
+      responses: {
+        200: { description: 'Counts', content: { 'application/json': { schema: ReplaySchema } } },
+      },
+    }),
+    async (c) => {
+      const projection = projectionOf(c);
+      return c.json(await replayParked(redis, keys, projection, deps.upcast));
+    },
+  );
+};
