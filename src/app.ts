@@ -68,7 +68,10 @@ export const createApp = async (
     const subscribing = hub
       .start()
       .catch((error: unknown) =>
-        log.warn({ err: (error as Error).message }, 'notification subscriber failed'),
+        log.warn(
+          { err: (error as Error).message },
+          'notification subscriber not connected yet; it keeps trying',
+        ),
       );
     if (connected) await subscribing;
   }
@@ -85,7 +88,7 @@ export const createApp = async (
             keys,
             upcast: upcastOrderEvent,
             log,
-            ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
+            leaseTtlMs: options.leaseTtlMs ?? config.projectionLeaseTtlMs,
             ...(options.batchSize ? { batchSize: options.batchSize } : {}),
           }).start(),
         );

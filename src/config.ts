@@ -34,6 +34,7 @@ const configSchema = z.object({
   ROLE: z.enum(['all', 'api', 'projector'], { error: 'must be all, api or projector' }).default('all'),
   ADMIN_TOKEN: z.string().min(1).optional(),
   CONSISTENCY_TIMEOUT_MS: positiveMs.default(2000),
+  PROJECTION_LEASE_TTL_MS: positiveMs.refine((ms) => ms >= 500, 'must be at least 500 ms').default(5000),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be fatal, error, warn, info, debug, trace or silent',
@@ -51,6 +52,8 @@ export interface Config {
   role: 'all' | 'api' | 'projector';
   adminToken: string | undefined;
   consistencyTimeoutMs: number;
+  /** How long a projection lease lives without renewal: a standby takes over within it. */
+  projectionLeaseTtlMs: number;
   logLevel: string;
 }
 
@@ -81,6 +84,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     role: c.ROLE,
     adminToken: c.ADMIN_TOKEN,
     consistencyTimeoutMs: c.CONSISTENCY_TIMEOUT_MS,
+    projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
     logLevel: c.LOG_LEVEL,
   };
 };

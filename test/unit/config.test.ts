@@ -12,6 +12,7 @@ describe('configuration from the environment', () => {
       role: 'all',
       adminToken: undefined,
       consistencyTimeoutMs: 2000,
+      projectionLeaseTtlMs: 5000,
       logLevel: 'info',
     });
   });
@@ -52,6 +53,7 @@ describe('configuration from the environment', () => {
     ['CONSISTENCY_TIMEOUT_MS', '-1'],
     ['CONSISTENCY_TIMEOUT_MS', 'soon'],
     ['LOG_LEVEL', 'loud'],
+    ['PROJECTION_LEASE_TTL_MS', '100'],
   ])('given %s=%s, then one ConfigError names the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^invalid ${variable}=`));
