@@ -5,7 +5,6 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allProjections } from '../../projections';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
-import { readModelKeys } from '../../src/readmodel';
 import {
   dailyRevenueFromEvents,
   readModelOf,
