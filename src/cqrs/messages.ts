@@ -1,10 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 
-/** Carried by every command and copied into the metadata of every event it appends. */
+/**
+ * Carried by every command and copied into the metadata of every event it appends, except that an
+ * event's `causationId` is the id of the command that caused it.
+ */
 export interface MessageMetadata {
   commandId: string;
+  /** The whole conversation: X-Correlation-Id of the request (or one generated for it). */
   correlationId: string;
+  /** What caused this message: for a command the request (its correlation id), for an event the command. */
   causationId: string;
   /** Hash of the request that carried an Idempotency-Key: a replay with another body is refused. */
   requestHash?: string;
@@ -34,9 +39,15 @@ export const commandIdFor = (idempotencyKey?: string): string =>
 export const entityIdFor = (kind: string, idempotencyKey?: string): string =>
   idempotencyKey === undefined ? randomUUID() : uuidv5(`${kind}:${idempotencyKey}`, ENTITY_NAMESPACE);
 
-/** Event ids derive from the command id: re-appending a retried command's events is a no-op in the store. */
-export const eventIdFor = (commandId: string, index: number): string =>
-  uuidv5(`${commandId}:${index}`, EVENT_NAMESPACE);
+/**
+ * Event ids derive from the command id and the request hash: re-appending a retried command's events is
+ * a no-op in the store, while the same Idempotency-Key with another body derives other ids, so the store
+ * refuses it as a conflict (and the retry then answers 422) instead of taking it for the first request.
+ */
+export const eventIdFor = (
+  metadata: Pick<MessageMetadata, 'commandId' | 'requestHash'>,
+  index: number,
+): string => uuidv5(`${metadata.commandId}:${metadata.requestHash ?? ''}:${index}`, EVENT_NAMESPACE);
 
 /** Stable hash of a request: method, path and body with keys sorted, so key order does not matter. */
 export const requestHashOf = (method: string, path: string, body: unknown): string =>

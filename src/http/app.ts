@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { NotFound, ProblemError } from '../cqrs';
 import type { Metrics } from '../ops/metrics';
 import { type CommandRouteDeps, registerCommandRoutes } from './commands';
+import { guardBodies, observeRequests, requireValidCorrelationId } from './middleware';
 import { type OpsRouteDeps, registerOpsRoutes } from './ops';
 import { toProblem } from './problem';
 import { type QueryRouteDeps, registerQueryRoutes } from './queries';
-import { printableHeader } from './request';
 
 export interface HttpAppDeps {
   log: Logger;
@@ -19,52 +19,24 @@ export interface HttpAppDeps {
   extend?: (app: OpenAPIHono) => void;
 }
 
-declare module 'hono' {
-  interface ContextVariableMap {
-    correlationId: string;
+/** Headers a handler set with c.header() before it threw (X-Consistency on a stale 404) stay on the problem. */
+const withHeadersSetSoFar = (c: Context, problem: Response): Response => {
+  for (const [name, value] of c.res.headers) {
+    if (name !== 'content-type' && name !== 'content-length') problem.headers.set(name, value);
   }
-}
+  return problem;
+};
 
-/** The Hono app: correlation ids, one log line and one latency sample per request, problem+json errors. */
+/** The Hono app: correlation ids, one log line and one latency sample per request, body rules, problem+json errors. */
 export const createHttpApp = ({ log, metrics, commands, queries, ops, extend }: HttpAppDeps): OpenAPIHono => {
   const app = new OpenAPIHono();
-
-  app.use(async (c, next) => {
-    const started = performance.now();
-    let correlationId: string;
-    try {
-      correlationId = printableHeader(c, 'x-correlation-id', 128) ?? randomUUID();
-    } catch (error) {
-      correlationId = randomUUID();
-      c.set('correlationId', correlationId);
-      c.res = toProblem(error, c.req.path);
-    }
-    c.set('correlationId', correlationId);
-    if (c.res.status !== 400 || c.finalized === false) await next();
-    c.res.headers.set('X-Correlation-Id', correlationId);
-    const status = c.res.status;
-    const routePath = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
-    const ms = performance.now() - started;
-    metrics.httpDuration.observe(
-      { method: c.req.method, route: routePath, status: String(status) },
-      ms / 1000,
-    );
-    log.info(
-      {
-        method: c.req.method,
-        route: routePath,
-        path: c.req.path,
-        status,
-        ms: Math.round(ms * 10) / 10,
-        correlationId,
-      },
-      'request',
-    );
-  });
+  app.use(observeRequests(log, metrics));
+  app.use(requireValidCorrelationId);
+  app.use(guardBodies);
 
   app.onError((error, c) => {
     if (!(error instanceof ProblemError)) log.error({ err: error, path: c.req.path }, 'unhandled error');
-    return toProblem(error, c.req.path);
+    return withHeadersSetSoFar(c, toProblem(error, c.req.path));
   });
   app.notFound((c) => toProblem(new NotFound(`no route for ${c.req.method} ${c.req.path}`), c.req.path));
 

@@ -31,19 +31,28 @@ const CommandResult = z
   })
   .meta({ id: 'CommandResult' });
 
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+
 const commandHeaders = z.object({
-  'idempotency-key': z.string().optional().meta({
-    description:
-      'Same key + same request within 24 h (in fact: for the life of the order) answers the first answer again with Idempotent-Replayed: true; another request with the key → 422.',
-  }),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(MAX_IDEMPOTENCY_KEY_LENGTH)
+    .optional()
+    .meta({
+      description:
+        '1–128 printable ASCII characters (else 400). The same key with the same request answers the first answer ' +
+        'again (same status and body, Idempotent-Replayed: true) and appends nothing, for the life of the order ' +
+        '(at least 24 h); the same key with another request → 422.',
+    }),
   'if-match': z
     .string()
     .optional()
     .meta({ description: 'Run only if the order is at this version, e.g. "3"; else 412.' }),
-  'x-correlation-id': z
-    .string()
-    .optional()
-    .meta({ description: "Kept in the events' metadata and echoed back." }),
+  'x-correlation-id': z.string().min(1).max(128).optional().meta({
+    description:
+      "1–128 printable ASCII characters (else 400); kept in the events' metadata and echoed back; generated when absent.",
+  }),
 });
 
 const commandErrors = (extra: Record<number, string> = {}) =>
@@ -62,6 +71,12 @@ const forExistingOrder = {
   412: 'If-Match does not match the current version',
 };
 
+// Confirm takes no body; an empty JSON object is accepted too, anything else is refused like elsewhere.
+const ConfirmOrderBody = z.strictObject({}).meta({
+  id: 'ConfirmOrderBody',
+  description: 'Nothing: send no body, or an empty JSON object.',
+});
+
 type CommandOf<T extends OrderCommand['type']> = Extract<OrderCommand, { type: T }>;
 
 export interface CommandRouteDeps {
@@ -69,10 +84,20 @@ export interface CommandRouteDeps {
   now?: () => Date;
 }
 
+/** What the headers say about a command: its Idempotency-Key and the version If-Match pins. */
+interface CommandHeaders {
+  idempotencyKey: string | undefined;
+  expectedVersion: bigint | undefined;
+}
+
+const commandHeadersOf = (c: Context): CommandHeaders => ({
+  idempotencyKey: printableHeader(c, 'idempotency-key', MAX_IDEMPOTENCY_KEY_LENGTH),
+  expectedVersion: ifMatchVersion(c),
+});
+
 /** Metadata of a command from its request: ids derive from the Idempotency-Key so a retry is the same command. */
-const metadataFor = (c: Context, body: unknown): MessageMetadata => {
-  const idempotencyKey = printableHeader(c, 'idempotency-key', 128);
-  const correlationId = c.get('correlationId') as string;
+const metadataFor = (c: Context, idempotencyKey: string | undefined, body: unknown): MessageMetadata => {
+  const correlationId = c.get('correlationId');
   return {
     commandId: commandIdFor(idempotencyKey),
     correlationId,
@@ -97,16 +122,17 @@ export const registerCommandRoutes = (
 ) => {
   const dispatch = async <T extends OrderCommand['type']>(
     c: Context,
+    headers: CommandHeaders,
     type: T,
     orderId: string,
     data: Omit<CommandOf<T>['data'], 'orderId' | 'at'>,
     body: unknown,
   ) => {
-    const expectedVersion = ifMatchVersion(c);
+    const { idempotencyKey, expectedVersion } = headers;
     const command = {
       type,
       data: { ...data, orderId, at: now().toISOString() },
-      metadata: metadataFor(c, body),
+      metadata: metadataFor(c, idempotencyKey, body),
       ...(expectedVersion === undefined ? {} : { expectedVersion }),
     } as unknown as CommandOf<T>;
     return commands.dispatch(command);
@@ -118,7 +144,7 @@ export const registerCommandRoutes = (
     path: string,
     summary: string,
     type: Exclude<OrderCommand['type'], 'PlaceOrder'>,
-    schema: S | undefined,
+    schema: S,
     bodyRequired: boolean,
     toData: (body: z.output<S>) => object,
   ) =>
@@ -132,9 +158,7 @@ export const registerCommandRoutes = (
         request: {
           params: OrderIdParam,
           headers: commandHeaders,
-          ...(schema
-            ? { body: { content: { 'application/json': { schema } }, required: bodyRequired } }
-            : {}),
+          body: { content: { 'application/json': { schema } }, required: bodyRequired },
         },
         responses: {
           200: { description: 'Applied', content: { 'application/json': { schema: CommandResult } } },
@@ -143,8 +167,9 @@ export const registerCommandRoutes = (
       },
       async (c) => {
         const orderId = orderIdOf(c);
-        const body = schema ? await readJsonBody(c, schema, { optional: !bodyRequired }) : {};
-        const result = await dispatch(c, type, orderId, toData(body as z.output<S>) as never, body);
+        const headers = commandHeadersOf(c);
+        const body = await readJsonBody(c, schema, { optional: !bodyRequired });
+        const result = await dispatch(c, headers, type, orderId, toData(body) as never, body);
         return respond(c, result, 200);
       },
     );
@@ -169,9 +194,11 @@ export const registerCommandRoutes = (
       },
     },
     async (c) => {
+      const headers = commandHeadersOf(c);
       const body = await readJsonBody(c, PlaceOrderBody);
-      const orderId = entityIdFor('order', c.req.header('idempotency-key'));
-      const result = await dispatch(c, 'PlaceOrder', orderId, body, body);
+      // The same key derives the same order id, so a retried place finds the order it created.
+      const orderId = entityIdFor('order', headers.idempotencyKey);
+      const result = await dispatch(c, headers, 'PlaceOrder', orderId, body, body);
       return respond(c, result, 201);
     },
   );
@@ -190,7 +217,7 @@ export const registerCommandRoutes = (
     '/orders/{id}/confirm',
     'Confirm an order',
     'ConfirmOrder',
-    undefined,
+    ConfirmOrderBody,
     false,
     () => ({}),
   );

@@ -10,32 +10,89 @@ import {
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const isJsonMediaType = (contentType: string): boolean => {
+export const tooLarge = (): PayloadTooLarge =>
+  new PayloadTooLarge(`the body is over ${MAX_BODY_BYTES} bytes (1 MiB)`);
+
+export const isJsonMediaType = (contentType: string): boolean => {
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 };
 
+/** The declared Content-Length, or undefined when the body is chunked (or absent). */
+export const declaredLength = (c: Context): number | undefined => {
+  const header = c.req.header('content-length');
+  return header === undefined ? undefined : Number(header);
+};
+
+/** True when the request announces a body: a non-zero Content-Length or a Transfer-Encoding. */
+export const announcesBody = (c: Context): boolean =>
+  (declaredLength(c) ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
+
+export interface BodyWatch {
+  /** More than the limit went through: the read fails with PayloadTooLarge. */
+  onExceeded?: () => void;
+  /** The body was read to its end. */
+  onEnd?: () => void;
+}
+
+/** A body stream that fails with PayloadTooLarge as soon as more than `max` bytes went through it. */
+export const limitedBody = (
+  body: ReadableStream<Uint8Array>,
+  { onExceeded, onEnd }: BodyWatch = {},
+  max = MAX_BODY_BYTES,
+): ReadableStream<Uint8Array> => {
+  let total = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.byteLength;
+        if (total <= max) return controller.enqueue(chunk);
+        onExceeded?.();
+        controller.error(tooLarge());
+      },
+      flush() {
+        onEnd?.();
+      },
+    }),
+  );
+};
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The raw body, refusing more than MAX_BODY_BYTES without reading it all. */
+/** The raw body, refusing more than MAX_BODY_BYTES without reading it all (also without the middleware). */
 const readBodyBytes = async (c: Context): Promise<Uint8Array> => {
-  const declared = Number(c.req.header('content-length') ?? 'NaN');
-  if (declared > MAX_BODY_BYTES) throw new PayloadTooLarge(`the body is over ${MAX_BODY_BYTES} bytes`);
+  if ((declaredLength(c) ?? 0) > MAX_BODY_BYTES) throw tooLarge();
   const stream = c.req.raw.body;
   if (stream === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength;
-    if (total > MAX_BODY_BYTES) throw new PayloadTooLarge(`the body is over ${MAX_BODY_BYTES} bytes`);
+    if (total > MAX_BODY_BYTES) throw tooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 };
 
+const parseJson = (bytes: Uint8Array): unknown => {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new MalformedJson('the body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof RangeError ? 'it is nested too deeply' : (error as Error).message;
+    throw new MalformedJson(`the body is not valid JSON: ${reason}`);
+  }
+};
+
 /**
- * Reads and validates a JSON body. `optional` bodies may be absent (no bytes at all); anything sent must
- * be JSON: another media type is a 415, bad bytes or syntax a 400, a failed schema a 400 listing each field.
+ * Reads and validates a JSON body. An `optional` body may be absent (no bytes at all, whatever the
+ * content-type says); anything sent must be JSON: another media type is a 415, bad bytes or syntax a
+ * 400, a failed schema a 400 listing each field.
  */
 export const readJsonBody = async <S extends z.ZodType>(
   c: Context,
@@ -43,29 +100,14 @@ export const readJsonBody = async <S extends z.ZodType>(
   { optional = false }: { optional?: boolean } = {},
 ): Promise<z.output<S>> => {
   const bytes = await readBodyBytes(c);
+  if (bytes.byteLength === 0 && optional) return parseOrThrow(schema, {});
   const contentType = c.req.header('content-type');
-  if (bytes.byteLength === 0 && optional && (contentType === undefined || isJsonMediaType(contentType))) {
-    return parseOrThrow(schema, {});
-  }
   if (contentType === undefined || !isJsonMediaType(contentType)) {
     throw new UnsupportedMediaType(
       `send the body as application/json (got ${contentType ?? 'no content-type'})`,
     );
   }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new MalformedJson('the body is not valid UTF-8');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof RangeError ? 'it is nested too deeply' : (error as Error).message;
-    throw new MalformedJson(`the body is not valid JSON: ${reason}`);
-  }
-  return parseOrThrow(schema, value);
+  return parseOrThrow(schema, parseJson(bytes));
 };
 
 /** Path and query parameters: a failure names the parameter. */
@@ -74,11 +116,14 @@ export const parseParams = <S extends z.ZodType>(schema: S, input: unknown, subj
 
 const PRINTABLE = /^[\x20-\x7E]+$/;
 
+export const isPrintableAscii = (value: string, max: number): boolean =>
+  value.length <= max && PRINTABLE.test(value);
+
 /** A header of 1–max printable ASCII characters, or undefined when absent. */
 export const printableHeader = (c: Context, name: string, max: number): string | undefined => {
   const value = c.req.header(name);
   if (value === undefined) return undefined;
-  if (value.length === 0 || value.length > max || !PRINTABLE.test(value)) {
+  if (!isPrintableAscii(value, max)) {
     throw new ValidationFailed(`${name} must be 1–${max} printable ASCII characters`, [
       { path: `header.${name}`, message: `must be 1–${max} printable ASCII characters` },
     ]);
@@ -93,7 +138,7 @@ export const ifMatchVersion = (c: Context): bigint | undefined => {
   const match = /^\s*(?:W\/)?"(\d{1,18})"\s*$/.exec(value);
   if (!match) {
     throw new ValidationFailed('If-Match must be a version in quotes, e.g. "3"', [
-      { path: 'header.If-Match', message: 'must be a quoted version, e.g. "3"' },
+      { path: 'header.if-match', message: 'must be a quoted version, e.g. "3"' },
     ]);
   }
   return BigInt(match[1]!);

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import { ValidationFailed } from '../cqrs';
+import type { Metrics } from '../ops/metrics';
+import { toProblem } from './problem';
+import {
+  announcesBody,
+  declaredLength,
+  isPrintableAscii,
+  limitedBody,
+  MAX_BODY_BYTES,
+  tooLarge,
+} from './request';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    correlationId: string;
+  }
+}
+
+export const MAX_CORRELATION_ID_LENGTH = 128;
+const CORRELATION_HEADER = 'x-correlation-id';
+
+const suppliedCorrelationId = (c: Context): string | undefined => {
+  const supplied = c.req.header(CORRELATION_HEADER);
+  return supplied !== undefined && isPrintableAscii(supplied, MAX_CORRELATION_ID_LENGTH)
+    ? supplied
+    : undefined;
+};
+
+const routeOf = (c: Context): string => (c.req.routePath === '/*' ? 'unmatched' : c.req.routePath);
+
+/**
+ * Outermost: picks the request's correlation id (the client's, or a new one), and once every inner
+ * layer has answered (errors included) echoes it and records one log line and one latency sample.
+ */
+export const observeRequests =
+  (log: Logger, metrics: Metrics): MiddlewareHandler =>
+  async (c, next) => {
+    const started = performance.now();
+    const correlationId = suppliedCorrelationId(c) ?? randomUUID();
+    c.set('correlationId', correlationId);
+    await next();
+    c.res.headers.set('X-Correlation-Id', correlationId);
+    const { method, path } = c.req;
+    const { status } = c.res;
+    const ms = performance.now() - started;
+    metrics.httpDuration.observe({ method, route: routeOf(c), status: String(status) }, ms / 1000);
+    log.info(
+      { method, route: routeOf(c), path, status, ms: Math.round(ms * 10) / 10, correlationId },
+      'request',
+    );
+  };
+
+/** A correlation id the client sent must be usable as one (it lands in every event's metadata). */
+export const requireValidCorrelationId: MiddlewareHandler = async (c, next) => {
+  const supplied = c.req.header(CORRELATION_HEADER);
+  if (supplied !== undefined && suppliedCorrelationId(c) === undefined) {
+    const message = `must be 1–${MAX_CORRELATION_ID_LENGTH} printable ASCII characters`;
+    throw new ValidationFailed(`X-Correlation-Id ${message}`, [
+      { path: `header.${CORRELATION_HEADER}`, message },
+    ]);
+  }
+  await next();
+};
+
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Every route gets the same body rules, whoever wrote it: no body on GET/HEAD/OPTIONS (400), and at
+ * most 1 MiB on the others (413), checked from Content-Length up front and counted while streaming.
+ */
+export const guardBodies: MiddlewareHandler = async (c, next) => {
+  const { raw } = c.req;
+  if (BODYLESS_METHODS.has(raw.method)) {
+    if (announcesBody(c)) {
+      c.res = toProblem(bodyNotAllowed(raw.method), c.req.path);
+      c.res.headers.set('Connection', 'close');
+      return;
+    }
+    return next();
+  }
+  let exceeded = (declaredLength(c) ?? 0) > MAX_BODY_BYTES;
+  let readToEnd = false;
+  if (!exceeded) {
+    if (raw.body !== null) {
+      const watch = { onExceeded: () => (exceeded = true), onEnd: () => (readToEnd = true) };
+      c.req.raw = new Request(raw, { body: limitedBody(raw.body, watch), duplex: 'half' } as RequestInit);
+    }
+    await next();
+  }
+  // Whatever a route made of the failed read (a 400 for "bad JSON", a 500), the answer is 413.
+  if (exceeded && c.res.status !== 413) replaceAnswer(c, toProblem(tooLarge(), c.req.path));
+  // The client may still be sending what was not read: it must not reuse a socket that is about to drop.
+  if (c.res.status === 413 || (announcesBody(c) && !readToEnd)) c.res.headers.set('Connection', 'close');
+};
+
+/** Hono's setter would carry the replaced answer's headers (a stale Content-Length among them) over. */
+const replaceAnswer = (c: Context, answer: Response): void => {
+  c.res = undefined;
+  c.res = answer;
+};
+
+const bodyNotAllowed = (method: string): ValidationFailed =>
+  new ValidationFailed(`a ${method} request takes no body`, [
+    { path: 'body', message: `must be absent on ${method}` },
+  ]);
