@@ -77,16 +77,6 @@ redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return parked`);
 
-/** Makes a rebuilt generation the active one, in one step, only for the current lease holder. */
-export const flipGenerationScript = script(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('STALE_LEASE lease is held by another process') end
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return redis.error_reply('NOT_REBUILDING generation ' .. ARGV[2]) end
-local previous = redis.call('GET', KEYS[3])
-redis.call('SET', KEYS[3], ARGV[2])
-redis.call('DEL', KEYS[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return previous or ''`);
-
 export const renewLeaseScript = script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`);
