@@ -19,7 +19,10 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
   });
 
   it('given a placed order, when read with minVersion, then the view is fresh with the right total and status', async () => {
-    const placed = (await (await t.http('/orders', json(validOrder()))).json()) as { orderId: string; version: number };
+    const placed = (await (await t.http('/orders', json(validOrder()))).json()) as {
+      orderId: string;
+      version: number;
+    };
     const res = await t.http(`/orders/${placed.orderId}?minVersion=${placed.version}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-consistency')).toBe('fresh');
@@ -40,7 +43,9 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
   });
 
   it('given a placed order, when read with minPosition, then every projection read has processed it', async () => {
-    const placed = (await (await t.http('/orders', json(validOrder({ customerId: 'by-position' })))).json()) as {
+    const placed = (await (
+      await t.http('/orders', json(validOrder({ customerId: 'by-position' })))
+    ).json()) as {
       orderId: string;
       position: string;
     };
@@ -62,7 +67,10 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
 
   it('given a bad body, when it is posted, then 400 problem+json lists the fields and nothing is appended', async () => {
     const before = await t.app.store.headPosition();
-    const res = await t.http('/orders', json({ customerId: 'bad id!', items: [{ sku: 'A', quantity: 0, unitPrice: 1.234 }] }));
+    const res = await t.http(
+      '/orders',
+      json({ customerId: 'bad id!', items: [{ sku: 'A', quantity: 0, unitPrice: 1.234 }] }),
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     const problem = (await res.json()) as { type: string; errors: Array<{ path: string }> };
