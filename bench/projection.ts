@@ -1,0 +1,140 @@
+// Issue 2.8: projection throughput, events/s from a prefilled store into Redis, each projection alone and
+// all four together, vs the pipelined HSET throughput of the same Redis measured in the same run.
+import { statSync } from 'node:fs';
+import { allProjections } from '../projections';
+import { type Bench, profilingFor, reportProfile } from './support/bench';
+import { cpuBetween, runCatchUpWorker } from './support/catch-up';
+import { prefilledStoreCopy } from './support/prefill';
+import { benchPrefix, cleanUpPrefix, type HsetBaseline, hsetBaseline } from './support/redis';
+import { fmtInt, fmtMiB, fmtMs, fmtRatio, note, say, table } from './support/report';
+
+export const baselineRows = (hset: HsetBaseline) => [
+  {
+    what: 'baseline: node-redis, 100k HSET (2 fields), pipelined 1000 at a time',
+    'per s': fmtInt(hset.nodeRedisPerSec),
+  },
+  {
+    what: 'baseline: redis-benchmark HSET (1 field), -P 100, -n 100000',
+    'per s': hset.redisBenchmarkPerSec === undefined ? 'binary missing' : fmtInt(hset.redisBenchmarkPerSec),
+  },
+];
+
+/** Ratio columns: ours against each baseline. */
+export const versus = (perSec: number, hset: HsetBaseline) => ({
+  'vs node-redis HSET': fmtRatio(perSec, hset.nodeRedisPerSec),
+  'vs redis-benchmark HSET': hset.redisBenchmarkPerSec ? fmtRatio(perSec, hset.redisBenchmarkPerSec) : 'n/a',
+});
+
+/** Diagnostic: the same reads a projector makes, writing nothing; the read side's share of a projector's time. */
+const readOnlyRow = async (storePath: string): Promise<Record<string, string>> => {
+  const prefix = benchPrefix('projection-read');
+  try {
+    const result = await runCatchUpWorker({
+      storePath,
+      prefix,
+      projections: ['order-view'],
+      mode: 'read-only',
+    });
+    const ready = result.lines.find((l) => l.msg === 'ready');
+    const read = result.lines.find((l) => l.msg === 'read');
+    const ms = Number(read?.ms);
+    return {
+      run: 'diagnostic: store read only',
+      projection: '(subscribeAll + upcast, nothing written)',
+      events: fmtInt(Number(read?.events)),
+      time: fmtMs(ms),
+      'events/s': fmtInt(Number(read?.events) / (ms / 1000)),
+      ...cpuBetween(ready, read, ms),
+      'peak RSS': fmtMiB(result.peakRssBytes),
+    };
+  } finally {
+    await cleanUpPrefix(prefix);
+  }
+};
+
+export const projectionBench: Bench = {
+  name: 'projection',
+  summary: 'projection catch-up throughput (events/s into Redis) vs pipelined HSET',
+  inDefault: true,
+  run: async (args) => {
+    const events = args.events ?? 100_000;
+    const store = await prefilledStoreCopy(events);
+    try {
+      if (store.prefillMs !== undefined)
+        say(`(prefilled ${fmtInt(events)} events in ${fmtMs(store.prefillMs)}; cached)`);
+      say(
+        `store: ${fmtInt(events)} order events (SQLite, ${fmtMiB(statSync(store.path).size)}); each run: a fresh ` +
+          'REDIS_PREFIX, a child process with one Projector per projection (lease held, batch size 1000), ' +
+          'timed from start until its checkpoint == head',
+      );
+      const hset = await hsetBaseline(benchPrefix('projection-hset'));
+      const runs: Array<{ label: string; names: string[] }> = [
+        ...allProjections.map((p) => ({ label: `${p.name} alone`, names: [p.name] })),
+        { label: 'all four together', names: allProjections.map((p) => p.name) },
+      ];
+      const rows: Array<Record<string, string>> = [];
+      for (const run of runs) {
+        const prefix = benchPrefix('projection');
+        const profiling = profilingFor(args, `projection-${run.names.length === 1 ? run.names[0] : 'all'}`);
+        note(`projection: ${run.label}`);
+        try {
+          const result = await runCatchUpWorker({
+            storePath: store.path,
+            prefix,
+            projections: run.names,
+            mode: 'projector',
+            nodeArgs: profiling.nodeArgs,
+          });
+          const ready = result.lines.find((l) => l.msg === 'ready');
+          const caughtUp = result.lines.filter((l) => l.msg === 'caught-up');
+          for (const line of caughtUp) {
+            const ms = Number(line.ms);
+            const perSec = Number(line.applied) / (ms / 1000);
+            rows.push({
+              run: run.label,
+              projection: String(line.projection),
+              events: fmtInt(Number(line.applied)),
+              time: fmtMs(ms),
+              'events/s': fmtInt(perSec),
+              ...versus(perSec, hset),
+              batches: fmtInt(Number(line.batches)),
+              ...(run.names.length === 1 ? cpuBetween(ready, line, ms) : {}),
+              'peak RSS': fmtMiB(result.peakRssBytes),
+            });
+          }
+          if (run.names.length > 1) {
+            const ms = Math.max(...caughtUp.map((l) => Number(l.ms)));
+            const perSec = events / (ms / 1000);
+            rows.push({
+              run: run.label,
+              projection: 'all four (until the last caught up)',
+              events: fmtInt(events),
+              time: fmtMs(ms),
+              'events/s': `${fmtInt(perSec)} (${fmtInt(perSec * run.names.length)} applies/s)`,
+              ...versus(perSec * run.names.length, hset),
+              ...cpuBetween(
+                ready,
+                result.lines.find((l) => l.msg === 'all-caught-up'),
+                ms,
+              ),
+              'peak RSS': fmtMiB(result.peakRssBytes),
+            });
+          }
+          reportProfile(profiling.dir, `the projector worker (${run.label})`);
+        } finally {
+          await cleanUpPrefix(prefix);
+        }
+      }
+      rows.push(await readOnlyRow(store.path));
+      say(table(baselineRows(hset)));
+      say('');
+      say(table(rows));
+      say(
+        '(an "apply" = one event applied to one projection; the all-four ratio compares applies/s with HSET/s;',
+      );
+      say(' CPU = CPU time / wall time: the projector process (100 % = one core) and the Redis main thread)');
+    } finally {
+      store.remove();
+    }
+  },
+};

@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+
+type Line = Record<string, unknown>;
+export type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+export interface NodeProcess {
+  child: ChildProcess;
+  pid: number;
+  /** stdout and stderr go to this file, so the bench process spends no CPU reading a chatty child's logs. */
+  logFile: string;
+  exited: Promise<Exit>;
+  /** Resolves with the first JSON line (since the start) that matches; rejects on timeout or exit. */
+  waitForLine: (matches: (line: Line) => boolean, timeoutMs: number) => Promise<Line>;
+  /** Every line the process has written so far (JSON parsed; other text as { text }). */
+  lines: () => Line[];
+  /** SIGTERM (or `signal`), then SIGKILL if it has not exited within `graceMs`. */
+  stop: (signal?: NodeJS.Signals, graceMs?: number) => Promise<Exit>;
+}
+
+/** Reads a growing log file line by line from where it last stopped. */
+const lineReader = (path: string) => {
+  let offset = 0;
+  let partial = '';
+  const seen: Line[] = [];
+  const buffer = Buffer.alloc(64 * 1024);
+  return (): Line[] => {
+    const fd = openSync(path, 'r');
+    try {
+      for (let read = readSync(fd, buffer, 0, buffer.length, offset); read > 0; ) {
+        offset += read;
+        partial += buffer.subarray(0, read).toString('utf8');
+        read = readSync(fd, buffer, 0, buffer.length, offset);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const text of lines) {
+      try {
+        seen.push(JSON.parse(text) as Line);
+      } catch {
+        seen.push({ text });
+      }
+    }
+    return seen;
+  };
+};
+
+/** Starts `node [nodeArgs] --import tsx <script>` from the repository root with its output in a temp file. */
+export const spawnNode = (
+  script: string,
+  { env = {}, nodeArgs = [] }: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+): NodeProcess => {
+  const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-bench-log-')), 'output.log');
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  const readLines = lineReader(logFile);
+
+  const waitForLine = (matches: (line: Line) => boolean, timeoutMs: number): Promise<Line> =>
+    new Promise((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs;
+      const poll = () => {
+        const lines = readLines();
+        const found = lines.find(matches);
+        if (found) return resolve(found);
+        const tail = JSON.stringify(lines.slice(-5));
+        if (hasExited) return reject(new Error(`${script} exited before the expected line: ${tail}`));
+        if (Date.now() > deadline)
+          return reject(new Error(`${script}: no expected line in ${timeoutMs} ms: ${tail}`));
+        setTimeout(poll, 25);
+      };
+      poll();
+    });
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<Exit> => {
+    if (!hasExited) child.kill(signal);
+    const timer = setTimeout(() => {
+      if (!hasExited) child.kill('SIGKILL');
+    }, graceMs);
+    const exit = await exited;
+    clearTimeout(timer);
+    return exit;
+  };
+
+  return { child, pid: child.pid!, logFile, exited, waitForLine, lines: readLines, stop };
+};
+
+/** The real service (src/main.ts, as `npm start` runs it) on a free port; resolves once it listens. */
+export const startService = async (
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<{ process: NodeProcess; url: string }> => {
+  const service = spawnNode('src/main.ts', { env: { PORT: '0', HOST: '127.0.0.1', ...env }, nodeArgs });
+  try {
+    const line = await service.waitForLine((l) => l.msg === 'sluice listening', 30_000);
+    return { process: service, url: String(line.url) };
+  } catch (error) {
+    await service.stop('SIGKILL');
+    throw error;
+  }
+};
+
+/** The baseline: bench/baseline/bare-hono.ts, a Hono app that parses JSON and validates nothing. */
+export const startBareHono = async (): Promise<{ process: NodeProcess; url: string }> => {
+  const server = spawnNode('bench/baseline/bare-hono.ts', { env: { PORT: '0' } });
+  try {
+    const line = await server.waitForLine((l) => l.msg === 'baseline listening', 30_000);
+    return { process: server, url: String(line.url) };
+  } catch (error) {
+    await server.stop('SIGKILL');
+    throw error;
+  }
+};

@@ -1,0 +1,109 @@
+// The two kinds of HTTP targets (the real service as a child process, and the bare Hono baseline) and the
+// table that compares them.
+import { readCheckpoint, readModelKeys } from '../../src/readmodel';
+import { createRedis } from '../../src/readmodel/redis';
+import { type BenchArgs, profilingFor, reportProfile, tempStore } from './bench';
+import { describeStatuses, type LoadResult } from './http-load';
+import { processMemory } from './machine';
+import { startBareHono, startService } from './processes';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpPrefix } from './redis';
+import { fmtInt, fmtMiB, fmtMs, fmtRatio, note, say, table } from './report';
+
+export interface TargetRun {
+  label: string;
+  result: LoadResult;
+  /** Peak RSS (VmHWM) of the server process. */
+  peakRss?: number;
+  /** order-view's checkpoint when the load stopped (the service's projector kept up, or not). */
+  projected?: string;
+}
+
+type Load = (url: string) => Promise<LoadResult>;
+
+const orderViewCheckpoint = async (prefix: string): Promise<string> => {
+  const redis = createRedis({ url: BENCH_REDIS_URL });
+  await redis.connect();
+  try {
+    return String((await readCheckpoint(redis, readModelKeys(prefix), 'order-view', 1)).position);
+  } finally {
+    redis.destroy();
+  }
+};
+
+/** Starts src/main.ts (own temp SQLite file, own REDIS_PREFIX), loads it, stops it, cleans up. */
+export const loadService = async (
+  args: BenchArgs,
+  bench: string,
+  role: 'all' | 'api',
+  load: Load,
+): Promise<TargetRun> => {
+  const prefix = benchPrefix(bench);
+  const store = tempStore();
+  const profiling = profilingFor(args, `${bench}-service-${role}`);
+  const env = {
+    EVENTSTORE_URL: store.url,
+    REDIS_URL: BENCH_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: args.logLevel,
+    ROLE: role,
+  };
+  const service = await startService(env, profiling.nodeArgs);
+  const label =
+    role === 'all'
+      ? 'ours (src/main.ts, ROLE=all: API + 4 projectors, SQLite + Redis)'
+      : 'ours (src/main.ts, ROLE=api: no projectors in the process)';
+  try {
+    note(`${bench}: loading the service (ROLE=${role}) at ${service.url}`);
+    const result = await load(service.url);
+    const peakRss = processMemory(service.process.pid)?.peak;
+    const projected = role === 'all' ? await orderViewCheckpoint(prefix) : undefined;
+    return { label, result, ...(peakRss ? { peakRss } : {}), ...(projected ? { projected } : {}) };
+  } finally {
+    await service.process.stop();
+    await cleanUpPrefix(prefix);
+    store.remove();
+    reportProfile(profiling.dir, `the service (ROLE=${role}) under ${bench}`);
+  }
+};
+
+export const loadBareHono = async (bench: string, load: Load): Promise<TargetRun> => {
+  const bare = await startBareHono();
+  try {
+    note(`${bench}: loading the bare Hono baseline at ${bare.url}`);
+    const result = await load(bare.url);
+    const peakRss = processMemory(bare.process.pid)?.peak;
+    return { label: 'baseline (bare Hono, JSON.parse only)', result, ...(peakRss ? { peakRss } : {}) };
+  } finally {
+    await bare.process.stop();
+  }
+};
+
+const row = ({ label, result: r, peakRss }: TargetRun): Record<string, string> => ({
+  target: label,
+  'req/s': fmtInt(r.requestsPerSec),
+  p50: fmtMs(r.p50),
+  p99: fmtMs(r.p99),
+  '2xx': fmtInt(r.ok),
+  'non-2xx': r.non2xx ? `${fmtInt(r.non2xx)} (${describeStatuses(r.statusCounts)})` : '0',
+  errors: fmtInt(r.errors),
+  'server peak RSS': peakRss === undefined ? '' : fmtMiB(peakRss),
+});
+
+export const printComparison = (ours: TargetRun[], baseline: TargetRun): void => {
+  say(
+    table([
+      ...ours.map(row),
+      row(baseline),
+      ...ours.map((o) => ({
+        target: `ratio ${o.label.replace(/ \(src\/main.ts, (ROLE=\w+).*$/, ' $1')} / baseline`,
+        'req/s': fmtRatio(o.result.requestsPerSec, baseline.result.requestsPerSec),
+      })),
+    ]),
+  );
+  const projected = ours.find((o) => o.projected !== undefined)?.projected;
+  if (projected !== undefined) {
+    say(
+      `(order-view checkpoint of the ROLE=all service when its load stopped, warm-up included: ${projected})`,
+    );
+  }
+};
