@@ -11,8 +11,8 @@ export interface PositionedWrite extends RedisWrite {
 }
 
 export interface PreparedBatch {
-  /** Position of the first event (or mark) in the batch: must be after the stored checkpoint. */
-  firstPosition: Position;
+  /** The checkpoint this batch builds on: the apply is refused unless Redis holds exactly it. */
+  expectedCheckpoint: Position;
   /** The checkpoint after the batch. */
   checkpoint: Position;
   /** recordedAt (ms) of the newest event applied, for lag in ms. */
@@ -86,7 +86,7 @@ export const applyBatch = async (
   try {
     const refused = await runScript(redis, applyBatchScript, scriptKeys, [
       target.leaseToken,
-      String(batch.firstPosition),
+      String(batch.expectedCheckpoint),
       String(batch.checkpoint),
       batch.newestRecordedAt === undefined ? '' : String(batch.newestRecordedAt),
       String(Date.now()),

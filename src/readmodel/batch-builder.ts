@@ -132,7 +132,7 @@ export class BatchBuilder {
   take(): PreparedBatch | undefined {
     if (this.firstPosition === undefined) return undefined;
     const batch: PreparedBatch = {
-      firstPosition: this.firstPosition,
+      expectedCheckpoint: this.checkpoint,
       checkpoint: this.position,
       writes: this.writes,
       streamVersions: this.streamVersions,

@@ -26,15 +26,9 @@ export const runScript = async (
   }
 };
 
-const DECIMAL_GREATER = `
-local function greater(a, b)
-  if #a ~= #b then return #a > #b end
-  return a > b
-end`;
-
 /**
- * Applies one projection batch atomically: fencing (lease token) and ordering (first position after the
- * stored checkpoint) are checked first, then the state writes, the checkpoint, the stream versions and a
+ * Applies one projection batch atomically: fencing (lease token) and ordering (the checkpoint the batch
+ * builds on is the stored one) are checked first, then the state writes, the checkpoint, the stream versions and a
  * PUBLISH — all or nothing, so a crash between batches loses nothing and applies nothing twice.
  *
  * Redis does not roll back a script that fails half-way, so a write Redis refuses (WRONGTYPE, say) must
@@ -42,14 +36,16 @@ end`;
  * event's position, the error, the write) and the rest of the batch goes on. Answers how many were parked.
  *
  * KEYS: 1 checkpoint hash, 2 lease, 3 stream-versions hash, 4 parked stream, 5.. the keys the writes touch.
- * ARGV: 1 lease token, 2 first position, 3 new checkpoint, 4 newest recordedAt ms, 5 appliedAt ms,
+ * ARGV: 1 lease token, 2 the checkpoint the batch builds on, 3 new checkpoint, 4 newest recordedAt ms, 5 appliedAt ms,
  *       6 channel, 7 message, 8 number of stream versions, then stream/revision pairs, then the number of
  *       writes, then per write: command, key index, event position, argument count, arguments.
  */
-export const applyBatchScript = script(`${DECIMAL_GREATER}
+export const applyBatchScript = script(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.error_reply('STALE_LEASE lease is held by another process') end
 local current = redis.call('HGET', KEYS[1], 'position') or '0'
-if not greater(ARGV[2], current) then return redis.error_reply('BEHIND_CHECKPOINT ' .. current) end
+-- Equal, not just "after": a Redis that went back in time (failover to a lagging replica, a restore) must
+-- send the projector back to what Redis now holds, or the events in between would never be applied.
+if current ~= ARGV[2] then return redis.error_reply('BEHIND_CHECKPOINT ' .. current) end
 local i = 8
 local versions = tonumber(ARGV[i])
 for _ = 1, versions do

@@ -12,7 +12,7 @@ const NAME = 'till-revenue';
 
 /** A batch of `count` sales at positions first…first+count-1, each counted into one day's hash. */
 const salesBatch = (first: bigint, count: number, recordedAt = 1_700_000_000_000): PreparedBatch => ({
-  firstPosition: first,
+  expectedCheckpoint: first - 1n,
   checkpoint: first + BigInt(count - 1),
   newestRecordedAt: recordedAt,
   writes: Array.from({ length: count }, (_, i) => ({
