@@ -107,11 +107,27 @@ export interface QueryRouteDeps {
   readModelReady: () => boolean;
 }
 
-// node-redis errors while disconnected, refused or timed out; anything else is a bug and stays a 500.
+// node-redis errors while disconnected, refused or timed out, and the replies of a Redis that is not
+// serving yet (LOADING after a restart, a failover under way); anything else is a bug and stays a 500.
 const REDIS_UNAVAILABLE =
-  /ClientClosed|ClientOffline|ConnectionTimeout|SocketClosed|ReconnectStrategy|ECONNREFUSED|ECONNRESET|Socket closed|client is closed|offline/i;
+  /ClientClosed|ClientOffline|ConnectionTimeout|SocketClosed|ReconnectStrategy|Timeout|ECONNREFUSED|ECONNRESET|Socket closed|client is closed|offline|^(LOADING|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|READONLY)\b/i;
 const isRedisUnavailable = (error: unknown): boolean =>
   error instanceof Error && (REDIS_UNAVAILABLE.test(error.name) || REDIS_UNAVAILABLE.test(error.message));
+
+/** Longest a read may take once its consistency wait is over: a Redis that stopped answering is a 503, not a hang. */
+const READ_DEADLINE_MS = 2000;
+
+class ReadDeadlineExceeded extends Error {
+  override readonly name = 'ReadDeadlineExceeded';
+}
+
+const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReadDeadlineExceeded(`no answer from Redis within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+};
 
 export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
   const { readModel, read, consistencyTimeoutMs } = deps;
@@ -124,10 +140,13 @@ export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
   ): Promise<T> => {
     if (!deps.readModelReady()) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
     try {
-      if (wait) c.header('X-Consistency', await wait());
-      return await run();
+      if (wait)
+        c.header('X-Consistency', await withDeadline(wait(), consistencyTimeoutMs + READ_DEADLINE_MS));
+      return await withDeadline(run(), READ_DEADLINE_MS);
     } catch (error) {
-      if (isRedisUnavailable(error)) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+      if (error instanceof ReadDeadlineExceeded || isRedisUnavailable(error)) {
+        throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+      }
       throw error;
     }
   };

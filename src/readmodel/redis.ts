@@ -16,6 +16,8 @@ export const createRedis = ({ url, onError }: RedisOptions): RedisClient => {
   const client = createClient({
     url,
     disableOfflineQueue: true,
+    // No call waits forever on a Redis that stopped answering (a frozen process, a partition).
+    commandOptions: { timeout: 5000 },
     socket: {
       connectTimeout: 2000,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),

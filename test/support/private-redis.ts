@@ -16,6 +16,9 @@ export interface PrivateRedis {
   start: () => Promise<void>;
   /** SIGKILL: a crash, nothing flushed. */
   kill: () => Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that stops answering without closing its connections (a freeze, a partition). */
+  pause: () => void;
+  resume: () => void;
   /** Stops it and removes its data dir. */
   dispose: () => Promise<void>;
 }
@@ -80,7 +83,10 @@ export const startPrivateRedis = async ({ appendOnly = false } = {}): Promise<Pr
     stop: () => end('SIGTERM'),
     start: launch,
     kill: () => end('SIGKILL'),
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     dispose: async () => {
+      child?.kill('SIGCONT');
       await end('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
