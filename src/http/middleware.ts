@@ -53,10 +53,14 @@ export const observeRequests =
     );
   };
 
-/** A correlation id the client sent must be usable as one (it lands in every event's metadata). */
+/**
+ * A correlation id sent with a command must be usable as one: it lands in every event's metadata. A read
+ * (or /health) with an unusable one is still answered, under an id generated for it.
+ */
 export const requireValidCorrelationId: MiddlewareHandler = async (c, next) => {
   const supplied = c.req.header(CORRELATION_HEADER);
-  if (supplied !== undefined && suppliedCorrelationId(c) === undefined) {
+  const isRead = c.req.method === 'GET' || c.req.method === 'HEAD';
+  if (!isRead && supplied !== undefined && suppliedCorrelationId(c) === undefined) {
     const message = `must be 1–${MAX_CORRELATION_ID_LENGTH} printable ASCII characters`;
     throw new ValidationFailed(`X-Correlation-Id ${message}`, [
       { path: `header.${CORRELATION_HEADER}`, message },
