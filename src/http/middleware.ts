@@ -43,6 +43,10 @@ export const observeRequests =
     c.set('correlationId', correlationId);
     await next();
     c.res.headers.set('X-Correlation-Id', correlationId);
+    // API.md: every JSON body is `application/json; charset=utf-8`.
+    if (c.res.headers.get('content-type') === 'application/json') {
+      c.res.headers.set('content-type', 'application/json; charset=utf-8');
+    }
     const { method, path } = c.req;
     const { status } = c.res;
     const ms = performance.now() - started;

@@ -16,6 +16,7 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
     expect(body.position).toMatch(/^\d+$/);
     expect(res.headers.get('location')).toBe(`/orders/${body.orderId}`);
     expect(res.headers.get('etag')).toBe('"0"');
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
   });
 
   it('given a placed order, when read with minVersion, then the view is fresh with the right total and status', async () => {
