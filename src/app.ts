@@ -97,12 +97,14 @@ export const createApp = async (
 
   const commands = createOrderCommandHandlers({
     store,
-    observe: (type, outcome, error) => {
+    observe: (type, outcome, error, _ms, result) => {
       metrics.commands.inc({
         type,
         outcome: outcome === 'ok' ? 'ok' : ((error as { type?: string })?.type?.split('/').pop() ?? 'error'),
       });
-      if (outcome === 'ok') metrics.appends.inc();
+      // A replayed command (same Idempotency-Key) appended nothing.
+      if (outcome === 'ok' && !(result as { replayed?: boolean } | undefined)?.replayed)
+        metrics.appends.inc();
       if (error instanceof EventStoreUnavailable || (error as { status?: number })?.status === 503)
         metrics.storeErrors.inc();
     },

@@ -5,7 +5,13 @@ type HandlerMap<M extends { type: string }, R> = {
 };
 
 /** Wraps every dispatch: metrics, logs, tracing. Receives the message type and the outcome. */
-export type DispatchObserver = (type: string, outcome: 'ok' | 'error', error?: unknown, ms?: number) => void;
+export type DispatchObserver = (
+  type: string,
+  outcome: 'ok' | 'error',
+  error?: unknown,
+  ms?: number,
+  result?: unknown,
+) => void;
 
 export interface CommandBus<C extends Command, R> {
   dispatch(command: C): Promise<R>;
@@ -23,7 +29,7 @@ const dispatcher =
     const started = performance.now();
     try {
       const result = await handler(message);
-      observe?.(message.type, 'ok', undefined, performance.now() - started);
+      observe?.(message.type, 'ok', undefined, performance.now() - started, result);
       return result;
     } catch (error) {
       observe?.(message.type, 'error', error, performance.now() - started);

@@ -23,9 +23,11 @@ describe('health, readiness, metrics and logs of a running service', () => {
     });
     const placed = await fetch(
       `${service.baseUrl}/orders`,
-      json(validOrder(), { 'x-correlation-id': 'corr-obs-1' }),
+      json(validOrder(), { 'x-correlation-id': 'corr-obs-1', 'idempotency-key': 'obs-key-1' }),
     );
     orderId = ((await placed.json()) as { orderId: string }).orderId;
+    // A replay appends nothing, so it must not count as an append.
+    await fetch(`${service.baseUrl}/orders`, json(validOrder(), { 'idempotency-key': 'obs-key-1' }));
     await fetch(`${service.baseUrl}/orders/${orderId}/ship`, json({})); // 409: pending cannot ship
     await fetch(`${service.baseUrl}/orders/${orderId}?minVersion=0`);
     await fetch(`${service.baseUrl}/admin/projections`, { headers: { authorization: `Bearer ${SECRET}` } });
@@ -55,7 +57,7 @@ describe('health, readiness, metrics and logs of a running service', () => {
     expect(text).toMatch(
       /sluice_http_request_duration_seconds_bucket\{[^}]*method="POST",route="\/orders",status="201"/,
     );
-    expect(text).toMatch(/sluice_commands_total\{type="PlaceOrder",outcome="ok"\} 1/);
+    expect(text).toMatch(/sluice_commands_total\{type="PlaceOrder",outcome="ok"\} 2/);
     expect(text).toMatch(/sluice_commands_total\{type="ShipOrder",outcome="invalid-transition"\} 1/);
     expect(text).toMatch(/sluice_appends_total 1/);
     for (const projection of ['order-view', 'customer-orders', 'orders-index', 'daily-revenue']) {
