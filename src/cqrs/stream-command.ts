@@ -9,6 +9,7 @@ import {
   WrongExpectedVersion,
 } from '../eventstore';
 import { ConcurrencyConflict, IdempotencyKeyReused, PreconditionFailed, ServiceUnavailable } from './errors';
+import { claimIdempotencyKey } from './idempotency-claim';
 import { type Command, eventIdFor } from './messages';
 import type { EventSchemas } from './upcasting';
 
@@ -161,6 +162,7 @@ export const executeStreamCommand = async <C extends Command, E extends { type: 
   options: StreamCommandOptions = {},
 ): Promise<StreamCommandResult> => {
   const maxRetries = options.maxConflictRetries ?? DEFAULT_CONFLICT_RETRIES;
+  await claimIdempotencyKey(ctx.store, command, stream);
   for (let attempt = 0; ; attempt++) {
     const loaded = await loadOrUnavailable(ctx, decider, stream, command.metadata.commandId);
     if (loaded.previous.length > 0) return replayOf(loaded.previous, command);

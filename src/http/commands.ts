@@ -42,8 +42,9 @@ const commandHeaders = z.object({
     .meta({
       description:
         '1–128 printable ASCII characters (else 400). The same key with the same request answers the first answer ' +
-        'again (same status and body, Idempotent-Replayed: true) and appends nothing, for the life of the order ' +
-        '(at least 24 h); the same key with another request → 422.',
+        'again (same status and body, Idempotent-Replayed: true) and appends nothing; keys are remembered in the ' +
+        'event store for good (so at least 24 h). The same key with another request — another body, route or ' +
+        'order — → 422.',
     }),
   'if-match': z
     .string()

@@ -54,6 +54,20 @@ describe('Idempotency-Key over HTTP', () => {
     expect(await eventsOf(t, JSON.parse(original.body).orderId)).toHaveLength(1);
   });
 
+  it('given a key used on one order, when it is sent with a command on another order or with a new order, then 422 and nothing appended', async () => {
+    const first = await placeOrder(t);
+    const second = await placeOrder(t);
+    const k = key();
+    const line = { sku: 'SKU-9', quantity: 1, unitPrice: 2 };
+    await expectSuccess(await t.http(`/orders/${first.orderId}/items`, json(line, withKey(k))), 200);
+    const head = await t.app.store.headPosition();
+
+    await expectProblem(await t.http(`/orders/${second.orderId}/items`, json(line, withKey(k))), 422);
+    await expectProblem(await t.http('/orders', json(validOrder(), withKey(k))), 422);
+    expect(await t.app.store.headPosition()).toBe(head);
+    expect(await eventsOf(t, second.orderId)).toHaveLength(1);
+  });
+
   it('given an item added with a key, when it is replayed after the order moved on (and could no longer take items), then the first 200 answer again', async () => {
     const { orderId } = await placeOrder(t);
     const k = key();
