@@ -175,6 +175,13 @@ export class ProjectionRunner {
     const generation = await rebuildingGeneration(redis, keys, projection.name);
     if (generation === undefined || this.main === undefined) return;
     const claim = await claimRebuild(redis, keys, projection.name, generation, projection.version);
+    if (claim === 'left-for-newer') {
+      log?.debug(
+        { projection: projection.name, generation },
+        'rebuild belongs to a newer version; left to it',
+      );
+      return;
+    }
     log?.info({ projection: projection.name, generation, claim }, 'rebuild started');
     this.rebuild = this.projector(generation, () => void this.tryFlip());
   }

@@ -83,9 +83,12 @@ export const claimRebuild = async (
   projection: string,
   generation: number,
   version: number,
-): Promise<'fresh-or-resumed' | 'restarted'> => {
+): Promise<'fresh-or-resumed' | 'restarted' | 'left-for-newer'> => {
   await redis.hSetNX(keys.versions(projection), `g${generation}`, String(version));
-  if ((await builtByVersion(redis, keys, projection, generation)) === version) return 'fresh-or-resumed';
+  const builtBy = await builtByVersion(redis, keys, projection, generation);
+  if (builtBy === version) return 'fresh-or-resumed';
+  // During a rolling deploy an older process must not rebuild a newer version's generation with old code.
+  if (builtBy !== undefined && builtBy > version) return 'left-for-newer';
   await unlinkGeneration(redis, keys, projection, generation);
   await redis.hSet(keys.versions(projection), `g${generation}`, String(version));
   return 'restarted';

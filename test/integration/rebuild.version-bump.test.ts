@@ -86,4 +86,29 @@ describe('a projection whose version changed in code is rebuilt blue/green at st
     expect(Object.keys(rebuilt).filter((key) => key.startsWith('v1:'))).toEqual([]);
     expect(await builtBy(2)).toBe('2');
   });
+
+  it('given a rebuild begun by version 2 and left half done, when an older process (version 1) takes the lease, then it leaves that generation to a newer process', async () => {
+    let slowMs = 0;
+    await bench.placeOrders(60);
+    const v2 = bench.runner(orderTally(2, { slowMs: () => slowMs }), { batchSize: 5 });
+    await eventually(placedIn(1, 2), (placed) => placed === '60', { what: 'v2 counted 60 orders' });
+    slowMs = 5;
+    await bench.redis.set(bench.keys.rebuilding(NAME), '2'); // as requestRebuild would, generation 2
+    await eventually(placedIn(2, 2), (placed) => Number(placed ?? 0) > 0, { what: 'v2 rebuild under way' });
+    await v2.stop();
+    const halfDone = await bench.modelOf(NAME, 2);
+
+    const v1 = bench.runner(orderTally(1), { batchSize: 5 });
+    await eventually(
+      () => v1.holdsLease,
+      (held) => held,
+      { what: 'v1 holds the lease' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a few ticks, in which it would claim the rebuild
+
+    expect(await bench.redis.get(bench.keys.rebuilding(NAME))).toBe('2');
+    expect(await bench.active(NAME)).toBe(1);
+    expect(await builtBy(2)).toBe('2');
+    expect(await bench.modelOf(NAME, 2)).toEqual(halfDone);
+  });
 });
