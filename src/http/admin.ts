@@ -69,7 +69,14 @@ const StatusRowSchema = z
     status: z.enum(['running', 'catching-up', 'rebuilding', 'stopped', 'faulted']),
     checkpoint: z.string().meta({ description: 'Position the active generation has processed.' }),
     headPosition: z.string(),
-    lagEvents: z.number().int(),
+    lagEvents: z
+      .number()
+      .int()
+      .meta({
+        description:
+          'Head position minus checkpoint: a count of events on the embedded store (dense positions); on EventStoreDB, ' +
+          'where positions are log offsets, a distance in bytes — zero means caught up on both.',
+      }),
     lagMs: z.number().int(),
     parked: z.number().int().meta({ description: 'Parked events of the active generation.' }),
     rebuildGeneration: z.number().int().optional(),

@@ -80,7 +80,11 @@ const RevenueSchema = z
         placed: z.number().int(),
         cancelled: z.number().int(),
         shipped: z.number().int(),
-        revenue: z.number().meta({ description: 'Total of the orders shipped that UTC day.' }),
+        revenue: z.number().meta({
+          description:
+            'Total of the orders shipped that UTC day, summed in cents across currencies (the report does not convert; ' +
+            'a multi-currency shop should read it per currency from its own projection).',
+        }),
       }),
     ),
   })
