@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventStore, Position, RecordedEvent, SubscriptionMessage } from '../eventstore';
-import { applyBatch, BehindCheckpoint, LeaseLost, readCheckpoint } from './apply-batch';
+import { applyBatch, BehindCheckpoint, LeaseLost, type PreparedBatch, readCheckpoint } from './apply-batch';
 import { BatchBuilder } from './batch-builder';
 import type { ReadModelKeys } from './keys';
 import type { Projection } from './projection';
@@ -41,6 +41,9 @@ export interface ProjectorStats {
 const IDLE = Symbol('idle');
 const STOP = Symbol('stop');
 const nextTurn = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
+const NEVER = new Promise<never>(() => {});
+/** Settles only if the work fails. */
+const failureOf = (work: Promise<void>): Promise<never> => work.then(() => NEVER);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -57,6 +60,8 @@ export class Projector {
     this.signalStop = () => resolve(STOP);
   });
   private running: Promise<void> | undefined;
+  /** The apply sent last and not yet answered: the next batch is built while Redis runs it. */
+  private inFlight: Promise<void> | undefined;
 
   constructor(private readonly options: ProjectorOptions) {}
 
@@ -130,9 +135,15 @@ export class Projector {
       this.options.upcast,
     );
     let pending = messages.next();
+    // Until caught up, more events are on their way: fill whole batches without asking "is the next one
+    // ready?" on every event (a timer and a race per event cost more than the handlers do).
+    let live = false;
     try {
       while (!this.stopping) {
-        const next = await Promise.race([pending, batch.isEmpty ? this.stopped : nextTurn()]);
+        const waits = [pending, batch.isEmpty || !live ? this.stopped : nextTurn()];
+        // Nothing in hand: a batch still in flight that fails must not wait for the next event to surface.
+        if (batch.isEmpty && this.inFlight) waits.push(failureOf(this.inFlight));
+        const next = await Promise.race(waits);
         if (next === STOP) break;
         if (next === IDLE) {
           await this.flush(batch);
@@ -140,11 +151,16 @@ export class Projector {
         }
         if (next.done) break;
         pending = messages.next();
+        if (next.value.kind === 'caught-up') live = true;
         await this.take(next.value, batch);
       }
       await this.flush(batch);
+      await this.drain();
     } finally {
       pending.catch(() => {}); // left unread when a batch failed: its outcome no longer matters
+      const unanswered = this.inFlight;
+      this.inFlight = undefined;
+      await unanswered?.catch(() => {}); // a failed run restarts from what Redis holds
       await subscription.close();
     }
   }
@@ -164,22 +180,45 @@ export class Projector {
     batch.advanceTo(message.position);
     if (message.kind === 'caught-up') {
       await this.flush(batch);
+      await this.drain();
       this.status = 'running';
       this.options.onCaughtUp?.(batch.storedCheckpoint);
     }
   }
 
+  /**
+   * Sends the batch without waiting for its answer, so the next batch is built while Redis applies this
+   * one; waits for the one before it, so at most two are in flight. Order is safe: one connection keeps
+   * them in order, and a batch whose predecessor failed is refused (its expected checkpoint is missing).
+   */
   private async flush(batch: BatchBuilder): Promise<void> {
     const parked = batch.parkedCount;
     const prepared = batch.take();
     if (prepared === undefined) return;
     const { projection, generation, redis, keys } = this.options;
-    const refused = await applyBatch(
+    const sent = applyBatch(
       redis,
       keys,
       { projection: projection.name, generation, leaseToken: this.options.leaseToken() },
       prepared,
     );
+    const previous = this.inFlight;
+    const applied = (async () => {
+      const refused = await sent;
+      await previous; // answers arrive in order; stats follow them
+      this.recordApplied(prepared, parked, refused);
+    })();
+    applied.catch(() => {}); // surfaced by the next flush or the drain
+    this.inFlight = applied;
+    await previous;
+  }
+
+  /** Waits until every batch sent has been applied (or throws the failure). */
+  private async drain(): Promise<void> {
+    await this.inFlight;
+  }
+
+  private recordApplied(prepared: PreparedBatch, parked: number, refused: number): void {
     if (refused > 0) {
       this.options.log?.error(
         { projection: this.name, refused, checkpoint: String(prepared.checkpoint) },
