@@ -38,17 +38,23 @@ const encodeWrites = (
   keyOf: (relative: string) => string,
   keys: string[],
 ): string[] => {
-  const indexOfKey = new Map<string, number>();
+  const indexOfKey = new Map<string, string>(); // relative key → its 1-based index in KEYS, as text
   const args: string[] = [String(writes.length)];
+  let position: Position | undefined;
+  let positionText = '';
   for (const write of writes) {
-    const fullKey = keyOf(write.key);
-    let index = indexOfKey.get(fullKey);
+    let index = indexOfKey.get(write.key);
     if (index === undefined) {
-      keys.push(fullKey);
-      index = keys.length; // Lua's KEYS is 1-based
-      indexOfKey.set(fullKey, index);
+      keys.push(keyOf(write.key));
+      index = String(keys.length);
+      indexOfKey.set(write.key, index);
     }
-    args.push(write.command, String(index), String(write.position), String(write.args.length), ...write.args);
+    if (write.position !== position) {
+      position = write.position;
+      positionText = String(position); // the writes of one event share it: convert once
+    }
+    args.push(write.command, index, positionText, String(write.args.length));
+    for (const arg of write.args) args.push(arg);
   }
   return args;
 };

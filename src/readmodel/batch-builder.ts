@@ -111,7 +111,11 @@ export class BatchBuilder {
   addEvent(event: RecordedEvent): { parked?: unknown } {
     if (event.position <= this.position) return {}; // a redelivery after a resubscribe
     const { writes, parked } = writesFor(this.projection, event, this.handlerAttempts, this.upcast);
-    for (const write of writes) this.writes.push({ ...write, position: event.position });
+    // The handler's write objects are fresh: tag them in place rather than copy one object per write.
+    for (const write of writes) {
+      (write as PositionedWrite).position = event.position;
+      this.writes.push(write as PositionedWrite);
+    }
     if (parked !== undefined) this.parkedCount += 1;
     this.streamVersions.set(event.stream, event.revision);
     this.firstPosition ??= event.position;
