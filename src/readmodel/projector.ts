@@ -41,9 +41,11 @@ export interface ProjectorStats {
 const IDLE = Symbol('idle');
 const STOP = Symbol('stop');
 const nextTurn = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
-const NEVER = new Promise<never>(() => {});
-/** Settles only if the work fails. */
-const failureOf = (work: Promise<void>): Promise<never> => work.then(() => NEVER);
+/**
+ * Settles only if the work fails. A fresh never-settling promise each time: adopting one shared promise
+ * would add a reaction to it per call that is never released.
+ */
+const failureOf = (work: Promise<void>): Promise<never> => work.then(() => new Promise<never>(() => {}));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -55,10 +57,11 @@ export class Projector {
   status: ProjectorStatus = 'starting';
   readonly stats: ProjectorStats = { checkpoint: 0n, applied: 0, parked: 0, batches: 0, errors: 0 };
   private stopping = false;
-  private signalStop: () => void = () => {};
-  private readonly stopped = new Promise<typeof STOP>((resolve) => {
-    this.signalStop = () => resolve(STOP);
-  });
+  /**
+   * Waits that a stop must cut short. A listener per wait, removed when the wait ends — not a race against
+   * one long-lived "stopped" promise, which keeps a reaction (and the value it raced) per wait until stop.
+   */
+  private readonly stopListeners = new Set<() => void>();
   private running: Promise<void> | undefined;
   /** The apply sent last and not yet answered: the next batch is built while Redis runs it. */
   private inFlight: Promise<void> | undefined;
@@ -71,6 +74,25 @@ export class Projector {
 
   get generation(): number {
     return this.options.generation;
+  }
+
+  /** The work's outcome, or STOP as soon as stop() is called. */
+  private unlessStopped<T>(work: Promise<T>): Promise<T | typeof STOP> {
+    if (this.stopping) return Promise.resolve(STOP);
+    return new Promise<T | typeof STOP>((resolve, reject) => {
+      const onStop = () => resolve(STOP);
+      this.stopListeners.add(onStop);
+      work.then(
+        (value) => {
+          this.stopListeners.delete(onStop);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.stopListeners.delete(onStop);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Stopped, or stopping: it will not apply another batch. */
@@ -86,7 +108,8 @@ export class Projector {
   /** Finishes the batch in hand, then stops. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.signalStop();
+    for (const onStop of this.stopListeners) onStop();
+    this.stopListeners.clear();
     await this.running;
     this.status = 'stopped';
   }
@@ -111,7 +134,7 @@ export class Projector {
         this.stats.lastError = error instanceof Error ? error.message : String(error);
         this.status = 'faulted';
         this.options.log?.error({ projection: this.name, err: error }, 'projector failed; restarting');
-        await Promise.race([sleep(Math.min(100 * 2 ** failures, 5000)), this.stopped]);
+        await this.unlessStopped(sleep(Math.min(100 * 2 ** failures, 5000)));
       }
     }
     this.status = 'stopped';
@@ -140,10 +163,11 @@ export class Projector {
     let live = false;
     try {
       while (!this.stopping) {
-        const waits = [pending, batch.isEmpty || !live ? this.stopped : nextTurn()];
+        const waits: Array<Promise<IteratorResult<SubscriptionMessage> | typeof IDLE>> = [pending];
+        if (live && !batch.isEmpty) waits.push(nextTurn());
         // Nothing in hand: a batch still in flight that fails must not wait for the next event to surface.
         if (batch.isEmpty && this.inFlight) waits.push(failureOf(this.inFlight));
-        const next = await Promise.race(waits);
+        const next = await this.unlessStopped(waits.length === 1 ? pending : Promise.race(waits));
         if (next === STOP) break;
         if (next === IDLE) {
           await this.flush(batch);
