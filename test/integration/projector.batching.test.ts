@@ -60,4 +60,22 @@ describe('projector batch sizes: large while catching up, one event at a time wh
     expect(projector.stats.batches).toBe(20);
     expect(await bench.countersOf(NAME)).toEqual(truthOf(sales));
   });
+
+  it('given a live projector, when many events come one by one, then its waits leave nothing behind (no growing stop listeners)', async () => {
+    const projector = bench
+      .projector({ projection: tillRevenue(NAME), leaseToken: () => token, batchSize: 1000 })
+      .start();
+    const waitsPending = () => (projector as unknown as { stopListeners: Set<unknown> }).stopListeners.size;
+    for (let i = 0; i < 100; i++) {
+      const { position } = await bench.store.append('till-2', [sold(saleNo(i))], { expectedRevision: 'any' });
+      await eventually(
+        () => bench.checkpointOf(NAME),
+        (c) => c === position,
+        { what: `position ${position}` },
+      );
+    }
+    expect(projector.stats.applied).toBe(100);
+    // One wait (for the next event) is open at any time; a leak would leave one per event.
+    expect(waitsPending()).toBeLessThanOrEqual(1);
+  });
 });
