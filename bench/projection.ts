@@ -4,26 +4,10 @@ import { statSync } from 'node:fs';
 import { allProjections } from '../projections';
 import { type Bench, profilingFor, reportProfile } from './support/bench';
 import { cpuBetween, runCatchUpWorker } from './support/catch-up';
+import { baselineRows, hsetBaseline, versus } from './support/hset-baseline';
 import { prefilledStoreCopy } from './support/prefill';
-import { benchPrefix, cleanUpPrefix, type HsetBaseline, hsetBaseline } from './support/redis';
-import { fmtInt, fmtMiB, fmtMs, fmtRatio, note, say, table } from './support/report';
-
-export const baselineRows = (hset: HsetBaseline) => [
-  {
-    what: 'baseline: node-redis, 100k HSET (2 fields), pipelined 1000 at a time',
-    'per s': fmtInt(hset.nodeRedisPerSec),
-  },
-  {
-    what: 'baseline: redis-benchmark HSET (1 field), -P 100, -n 100000',
-    'per s': hset.redisBenchmarkPerSec === undefined ? 'binary missing' : fmtInt(hset.redisBenchmarkPerSec),
-  },
-];
-
-/** Ratio columns: ours against each baseline. */
-export const versus = (perSec: number, hset: HsetBaseline) => ({
-  'vs node-redis HSET': fmtRatio(perSec, hset.nodeRedisPerSec),
-  'vs redis-benchmark HSET': hset.redisBenchmarkPerSec ? fmtRatio(perSec, hset.redisBenchmarkPerSec) : 'n/a',
-});
+import { benchPrefix, cleanUpPrefix } from './support/redis';
+import { fmtInt, fmtMiB, fmtMs, note, say, table } from './support/report';
 
 /** Diagnostic: the same reads a projector makes, writing nothing; the read side's share of a projector's time. */
 const readOnlyRow = async (storePath: string): Promise<Record<string, string>> => {
@@ -58,13 +42,14 @@ export const projectionBench: Bench = {
   inDefault: true,
   run: async (args) => {
     const events = args.events ?? 100_000;
+    const batch = args.batchSize ?? '1000 (default)';
     const store = await prefilledStoreCopy(events);
     try {
       if (store.prefillMs !== undefined)
         say(`(prefilled ${fmtInt(events)} events in ${fmtMs(store.prefillMs)}; cached)`);
       say(
         `store: ${fmtInt(events)} order events (SQLite, ${fmtMiB(statSync(store.path).size)}); each run: a fresh ` +
-          'REDIS_PREFIX, a child process with one Projector per projection (lease held, batch size 1000), ' +
+          `REDIS_PREFIX, a child process with one Projector per projection (lease held, batch size ${batch}), ` +
           'timed from start until its checkpoint == head',
       );
       const hset = await hsetBaseline(benchPrefix('projection-hset'));
@@ -84,6 +69,7 @@ export const projectionBench: Bench = {
             projections: run.names,
             mode: 'projector',
             nodeArgs: profiling.nodeArgs,
+            ...(args.batchSize ? { batchSize: args.batchSize } : {}),
           });
           const ready = result.lines.find((l) => l.msg === 'ready');
           const caughtUp = result.lines.filter((l) => l.msg === 'caught-up');

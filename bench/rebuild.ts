@@ -4,11 +4,11 @@
 // memory stays bounded (nothing buffers the whole stream).
 import { statSync } from 'node:fs';
 import { allProjections } from '../projections';
-import { baselineRows, versus } from './projection';
 import { type Bench, profilingFor, reportProfile } from './support/bench';
 import { cpuBetween, type Line, runCatchUpWorker } from './support/catch-up';
+import { baselineRows, hsetBaseline, versus } from './support/hset-baseline';
 import { prefilledStoreCopy } from './support/prefill';
-import { benchPrefix, cleanUpPrefix, hsetBaseline } from './support/redis';
+import { benchPrefix, cleanUpPrefix } from './support/redis';
 import { fmtInt, fmtMiB, fmtMs, note, say, table } from './support/report';
 
 const DEFAULT_EVENTS = 200_000;
@@ -27,7 +27,8 @@ export const rebuildBench: Bench = {
         say(`(prefilled ${fmtInt(events)} events in ${fmtMs(store.prefillMs)}; cached)`);
       say(
         `store: ${fmtInt(events)} order events (SQLite, ${fmtMiB(statSync(store.path).size)}); a child process runs ` +
-          'the four ProjectionRunners (lease 5 s, batch size 1000); phase 1: generation 1 catches up from ' +
+          `the four ProjectionRunners (lease 5 s, batch size ${args.batchSize ?? '1000 (default)'}); phase 1: ` +
+          'generation 1 catches up from ' +
           'scratch; phase 2: requestRebuild for all four, timed until each new generation is active; phase 3: ' +
           `the same for ${allProjections[0]!.name} alone`,
       );
@@ -39,6 +40,7 @@ export const rebuildBench: Bench = {
         projections: allProjections.map((p) => p.name),
         mode: 'rebuild',
         nodeArgs: profiling.nodeArgs,
+        ...(args.batchSize ? { batchSize: args.batchSize } : {}),
         sampleEveryMs: 500,
       });
       const ready = result.lines.find((l) => l.msg === 'ready');

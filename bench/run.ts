@@ -25,8 +25,9 @@ const usage = () =>
       (b) => `  ${b.name.padEnd(11)} ${b.summary}${b.inDefault ? '' : ' (not in the default set)'}`,
     ),
     '',
-    'options: --events N (projection, rebuild), --minutes N --rate N (soak), --duration S --connections N',
-    '         (commands, mixed), --log-level L (service under test; default info), --profile (CPU profile)',
+    'options: --events N, --batch-size N (projection, rebuild); --minutes N, --rate N (soak);',
+    '         --duration S, --connections N (commands, mixed); --log-level L (the service under test;',
+    '         default info); --profile (CPU profile of the process under test, summarized at the end)',
   ].join('\n');
 
 const parseArgs = (argv: string[]): { names: string[]; args: BenchArgs } => {
@@ -41,6 +42,7 @@ const parseArgs = (argv: string[]): { names: string[]; args: BenchArgs } => {
     const arg = argv[i]!;
     if (arg === '--profile') args.profile = true;
     else if (arg === '--events') args.events = numberAfter(i++, arg);
+    else if (arg === '--batch-size') args.batchSize = numberAfter(i++, arg);
     else if (arg === '--minutes') args.minutes = numberAfter(i++, arg);
     else if (arg === '--duration') args.duration = numberAfter(i++, arg);
     else if (arg === '--connections') args.connections = numberAfter(i++, arg);

@@ -1,7 +1,6 @@
 // Issue 5.7: a soak run (not in the default set, not in CI): mixed reads and writes at a fixed rate for N
 // minutes against the real service, reporting errors, latency and the server's RSS over time.
 
-import { pickOperation, type SoakOrder } from './soak-operations';
 import { type Bench, profilingFor, reportProfile, tempStore } from './support/bench';
 import { processMemory } from './support/machine';
 import { orderBody } from './support/order-body';
@@ -20,6 +19,7 @@ import {
   sleep,
   table,
 } from './support/report';
+import { pickOperation, type SoakOrder } from './support/soak-operations';
 
 const MAX_IN_FLIGHT = 256;
 const SAMPLE_EVERY_MS = 10_000;

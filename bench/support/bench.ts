@@ -8,6 +8,8 @@ import { fmtInt, say, table } from './report';
 export interface BenchArgs {
   /** Events in the prefilled store (projection, rebuild). */
   events?: number;
+  /** Events per atomic apply for projection and rebuild (default: the projector's own, 1000). */
+  batchSize?: number;
   /** Soak length. */
   minutes?: number;
   /** Seconds of load per target (commands, mixed). */

@@ -17,6 +17,8 @@ export const runCatchUpWorker = async (options: {
   prefix: string;
   projections: string[];
   mode: 'projector' | 'rebuild' | 'read-only';
+  /** Events per atomic apply; undefined = the projector's default. */
+  batchSize?: number;
   nodeArgs?: string[];
   timeoutMs?: number;
   sampleEveryMs?: number;
@@ -30,6 +32,7 @@ export const runCatchUpWorker = async (options: {
       BENCH_TIMEOUT_MS: String(timeoutMs),
       REDIS_URL: BENCH_REDIS_URL,
       REDIS_PREFIX: options.prefix,
+      ...(options.batchSize ? { BENCH_BATCH_SIZE: String(options.batchSize) } : {}),
     },
     nodeArgs: options.nodeArgs ?? [],
   });

@@ -55,7 +55,9 @@ export const processMemory = (pid: number): { rss: number; peak: number } | unde
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = (field: string) =>
       Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 };
+    const rss = kib('VmRSS') * 1024;
+    // A process that has exited but not been reaped has a status file without memory lines.
+    return Number.isFinite(rss) ? { rss, peak: kib('VmHWM') * 1024 } : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -18,7 +18,7 @@ export interface NodeProcess {
   waitForLine: (matches: (line: Line) => boolean, timeoutMs: number) => Promise<Line>;
   /** Every line the process has written so far (JSON parsed; other text as { text }). */
   lines: () => Line[];
-  /** SIGTERM (or `signal`), then SIGKILL if it has not exited within `graceMs`. */
+  /** SIGTERM (or `signal`), then SIGKILL if it has not exited within `graceMs`; removes the log file. */
   stop: (signal?: NodeJS.Signals, graceMs?: number) => Promise<Exit>;
 }
 
@@ -97,6 +97,8 @@ export const spawnNode = (
     }, graceMs);
     const exit = await exited;
     clearTimeout(timer);
+    // The log of a service under load runs to megabytes; what a failure needs was read before stopping.
+    rmSync(dirname(logFile), { recursive: true, force: true });
     return exit;
   };
 

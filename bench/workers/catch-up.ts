@@ -46,6 +46,8 @@ const projections = names.map((name) => {
   return projection;
 });
 const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
+/** Events per atomic apply; unset = the projector's default (what the service runs with). */
+const batchSize = process.env.BENCH_BATCH_SIZE ? { batchSize: Number(process.env.BENCH_BATCH_SIZE) } : {};
 
 /** CPU time of Redis's main thread so far (shared Redis: others' load counts too, so read it as an estimate). */
 const redisCpuMs = async (): Promise<number> => {
@@ -79,6 +81,7 @@ const projectFromScratch = async (projection: Projection, head: bigint, started:
     keys,
     leaseToken: () => lease.token,
     upcast: upcastOrderEvent,
+    ...batchSize,
   }).start();
   try {
     await until(() => projector.stats.checkpoint >= head, `${projection.name} to reach ${head}`);
@@ -121,7 +124,7 @@ const timeRebuild = async (phase: string, runners: ProjectionRunner[]) => {
 
 const rebuildWithRunners = async (head: bigint) => {
   const runners = projections.map((projection) =>
-    new ProjectionRunner({ projection, store, redis, keys, upcast: upcastOrderEvent }).start(),
+    new ProjectionRunner({ projection, store, redis, keys, upcast: upcastOrderEvent, ...batchSize }).start(),
   );
   try {
     const started = clock();
