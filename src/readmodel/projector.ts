@@ -46,6 +46,8 @@ const nextTurn = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => 
  * would add a reaction to it per call that is never released.
  */
 const failureOf = (work: Promise<void>): Promise<never> => work.then(() => new Promise<never>(() => {}));
+/** A catching-up projection logs its progress this often (a live one logs nothing per batch). */
+const PROGRESS_LOG_EVERY_MS = 5000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -62,6 +64,7 @@ export class Projector {
    * one long-lived "stopped" promise, which keeps a reaction (and the value it raced) per wait until stop.
    */
   private readonly stopListeners = new Set<() => void>();
+  private lastProgressLog = Date.now();
   private running: Promise<void> | undefined;
   /** The apply sent last and not yet answered: the next batch is built while Redis runs it. */
   private inFlight: Promise<void> | undefined;
@@ -205,6 +208,17 @@ export class Projector {
     if (message.kind === 'caught-up') {
       await this.flush(batch);
       await this.drain();
+      if (this.status !== 'running') {
+        this.options.log?.info(
+          {
+            projection: this.name,
+            generation: this.generation,
+            checkpoint: String(this.stats.checkpoint),
+            applied: this.stats.applied,
+          },
+          'projection caught up; now live',
+        );
+      }
       this.status = 'running';
       this.options.onCaughtUp?.(batch.storedCheckpoint);
     }
@@ -255,5 +269,17 @@ export class Projector {
     this.stats.parked += parked + refused;
     this.stats.batches += 1;
     if (this.status === 'faulted') this.status = 'catching-up';
+    if (this.status === 'catching-up' && Date.now() - this.lastProgressLog >= PROGRESS_LOG_EVERY_MS) {
+      this.lastProgressLog = Date.now();
+      this.options.log?.info(
+        {
+          projection: this.name,
+          generation: this.generation,
+          checkpoint: String(prepared.checkpoint),
+          applied: this.stats.applied,
+        },
+        'projection catching up',
+      );
+    }
   }
 }

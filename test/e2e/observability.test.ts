@@ -77,6 +77,17 @@ describe('health, readiness, metrics and logs of a running service', () => {
     expect(requestLines.filter((l) => l.correlationId === 'corr-obs-1')).toHaveLength(1);
   });
 
+  it('given the projectors, then each logged that it caught up and went live', () => {
+    const caughtUp = service.logs
+      .filter(
+        (l): l is Record<string, unknown> =>
+          typeof l === 'object' && l.msg === 'projection caught up; now live',
+      )
+      .map((l) => l.projection)
+      .sort();
+    expect(caughtUp).toEqual(['customer-orders', 'daily-revenue', 'order-view', 'orders-index']);
+  });
+
   it('given an admin call with the token, then no log line contains the token', () => {
     expect(service.logs.some((l) => JSON.stringify(l).includes(SECRET))).toBe(false);
   });
