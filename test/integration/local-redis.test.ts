@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureLocalRedis, RedisNotAvailable, redisAnswers } from '../../src/ops/local-redis';
 import { createLogger } from '../../src/ops/logger';
+import { TEST_REDIS_URL } from '../support/redis';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -37,7 +38,8 @@ describe('the embedded default launches a local redis-server when nothing answer
   });
 
   it('given a Redis already answering, when ensured, then nothing is launched', async () => {
-    expect(await ensureLocalRedis(createLogger('silent'), { port: 6379 })).toBeUndefined();
+    const { port } = new URL(TEST_REDIS_URL);
+    expect(await ensureLocalRedis(createLogger('silent'), { port: Number(port) })).toBeUndefined();
   });
 
   it('given no redis-server on PATH and nothing answering, then it refuses with how to get Redis', async () => {
