@@ -16,6 +16,7 @@ import {
   readModelKeys,
 } from '../../src/readmodel';
 import { berlin, LATER, orderCommand, PLACED_AT } from '../support/orders';
+import { redisValue } from '../support/projector-harness';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis';
 
 /** Everything a rebuild test needs: a temp SQLite store, Redis, a private prefix, runners it stops. */
@@ -112,7 +113,7 @@ export const openRebuildBench = async (label: string): Promise<RebuildBench> => 
         model[relative] =
           key === generationBase.checkpoint
             ? await redis.hGet(key, 'position')
-            : await storedValue(redis, key);
+            : await redisValue(redis, key);
       }
       return model;
     },
@@ -125,17 +126,6 @@ export const openRebuildBench = async (label: string): Promise<RebuildBench> => 
       rmSync(dir, { recursive: true, force: true });
     },
   };
-};
-
-const storedValue = async (redis: RedisClient, key: string): Promise<unknown> => {
-  const type = await redis.type(key);
-  if (type === 'hash') return { ...(await redis.hGetAll(key)) };
-  if (type === 'zset')
-    return (await redis.zRangeWithScores(key, 0, -1)).map(({ value, score }) => [value, score]);
-  if (type === 'set') return (await redis.sMembers(key)).sort();
-  if (type === 'stream') return (await redis.xRange(key, '-', '+')).map(({ message }) => ({ ...message }));
-  if (type === 'string') return redis.get(key);
-  return type;
 };
 
 /** Polls what the test observes (not the product) until it holds, or fails after `timeoutMs`. */

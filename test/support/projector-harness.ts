@@ -159,7 +159,8 @@ export const snapshotKeys = async (redis: RedisClient, prefix: string): Promise<
   return Object.fromEntries(Object.entries(snapshot).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 };
 
-const redisValue = async (redis: RedisClient, key: string): Promise<unknown> => {
+/** A key's value in a comparable form, whatever its type. */
+export const redisValue = async (redis: RedisClient, key: string): Promise<unknown> => {
   const type = await redis.type(key);
   if (type === 'hash') return { ...(await redis.hGetAll(key)) };
   if (type === 'zset')
