@@ -87,6 +87,18 @@ export const prepareStatements = (db: SqliteDatabase) => ({
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
+const parsedRows = new WeakMap<EventRow, RecordedEvent>();
+
+/** The event of a row that several subscriptions may share (a cached page): parsed once. Read-only. */
+export const sharedRecordedEvent = (row: EventRow): RecordedEvent => {
+  let event = parsedRows.get(row);
+  if (event === undefined) {
+    event = toRecordedEvent(row);
+    parsedRows.set(row, event);
+  }
+  return event;
+};
+
 export const toRecordedEvent = (row: EventRow): RecordedEvent => ({
   id: row.id,
   stream: row.stream,

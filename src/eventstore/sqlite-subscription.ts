@@ -6,7 +6,7 @@ import type {
   SubscriptionMessage,
 } from './event-store';
 import type { EventRow } from './sqlite-db';
-import { toRecordedEvent } from './sqlite-db';
+import { sharedRecordedEvent } from './sqlite-db';
 
 /** What a subscription needs from its store. */
 export interface SubscriptionSource {
@@ -101,7 +101,7 @@ export class SqliteSubscription implements Subscription {
   *#pageMessages(rows: EventRow[]): Generator<SubscriptionMessage> {
     let skipped = false;
     for (const row of rows) {
-      if (this.#matches(row)) yield { kind: 'event', event: toRecordedEvent(row) };
+      if (this.#matches(row)) yield { kind: 'event', event: sharedRecordedEvent(row) };
       else skipped = true;
     }
     // Lets a filtered consumer advance its checkpoint even when nothing matched.

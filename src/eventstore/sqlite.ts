@@ -43,12 +43,16 @@ const DEFAULTS: Required<SqliteEventStoreOptions> = {
  * - better-sqlite3 is synchronous: a write waiting on another process's lock blocks this process's
  *   event loop for up to `busyTimeoutMs`.
  */
+/** Full pages kept for subscriptions reading the same range at about the same time (oldest dropped first). */
+const SHARED_PAGES = 16;
+
 export class SqliteEventStore implements EventStore {
   readonly #db: SqliteDatabase;
   readonly #statements: Statements;
   readonly #groupCommit: GroupCommit;
   readonly #tuning: Required<SqliteEventStoreOptions>;
   readonly #appendListeners = new Set<() => void>();
+  readonly #fullPages = new Map<string, EventRow[]>();
   readonly #subscriptions = new Set<SqliteSubscription>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -138,8 +142,20 @@ export class SqliteEventStore implements EventStore {
     this.#db.close();
   }
 
+  /**
+   * A full page is final (positions only grow, and writers commit in order), so subscriptions reading the
+   * same range — every projection of a process catching up together — share one read and one parse.
+   */
   #readAllPage(after: Position, limit: number): EventRow[] {
-    return this.#query('subscribeAll', () => this.#statements.allPage.all(after, limit));
+    const key = `${after}:${limit}`;
+    const cached = this.#fullPages.get(key);
+    if (cached !== undefined) return cached;
+    const rows = this.#query('subscribeAll', () => this.#statements.allPage.all(after, limit));
+    if (rows.length === limit) {
+      this.#fullPages.set(key, rows);
+      if (this.#fullPages.size > SHARED_PAGES) this.#fullPages.delete(this.#fullPages.keys().next().value!);
+    }
+    return rows;
   }
 
   #onNextAppend(listener: () => void): () => void {
