@@ -14,7 +14,8 @@ const REDACT = [
 export const redactUrl = (url: string | undefined): string | undefined =>
   url?.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
 
-export const createLogger = (level: string): Logger =>
-  pino({ level, redact: { paths: REDACT, censor: '***' }, base: { service: 'sluice' } });
+/** JSON lines to stdout (or `destination`), with secrets censored. */
+export const createLogger = (level: string, destination?: pino.DestinationStream): Logger =>
+  pino({ level, redact: { paths: REDACT, censor: '***' }, base: { service: 'sluice' } }, destination);
 
 export type { Logger };
