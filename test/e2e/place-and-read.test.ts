@@ -87,4 +87,19 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
+
+  it('given text with a lone surrogate (valid JSON, not valid UTF-8), when it is projected, then the projection takes it and goes on', async () => {
+    const placed = (await (await t.http('/orders', json(validOrder()))).json()) as { orderId: string };
+    const cancelled = await t.http(`/orders/${placed.orderId}`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+      body: '{"reason":"broken \\ud800 text"}',
+    });
+    expect(cancelled.status).toBe(200);
+    const view = await t.http(`/orders/${placed.orderId}?minVersion=1`);
+    expect(view.headers.get('x-consistency')).toBe('fresh');
+    expect(((await view.json()) as { status: string }).status).toBe('cancelled');
+    const next = (await (await t.http('/orders', json(validOrder()))).json()) as { orderId: string };
+    expect((await t.http(`/orders/${next.orderId}?minVersion=0`)).headers.get('x-consistency')).toBe('fresh');
+  });
 });
