@@ -1,22 +1,38 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Position, RecordedEvent, StreamName, StreamRevision } from './event-store';
+import type { Position, RecordedEvent, StreamName, StreamRevision, SubscriptionMessage } from './event-store';
 import { EventStoreUnavailable } from './event-store';
 
 export type SqliteDatabase = Database.Database;
 
-/** One row of the events table as better-sqlite3 returns it with safe integers on. */
-export interface EventRow {
-  position: Position;
-  id: string;
-  stream: StreamName;
-  revision: StreamRevision;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: bigint;
-}
+/**
+ * One row of the events table as better-sqlite3 returns it in raw mode (an array: no object with eight
+ * named properties per row) with safe integers on. Indexes are the ROW constants below.
+ */
+export type EventRow = [
+  position: Position,
+  id: string,
+  stream: StreamName,
+  revision: StreamRevision,
+  type: string,
+  data: string,
+  metadata: string,
+  recordedAt: bigint,
+];
+
+/** Column indexes of an EventRow, in the order EVENT_COLUMNS selects them. */
+export const ROW = {
+  position: 0,
+  id: 1,
+  stream: 2,
+  revision: 3,
+  type: 4,
+  data: 5,
+  metadata: 6,
+  recordedAt: 7,
+} as const;
+const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metadata, recorded_at';
 
 interface StoredEventRef {
   stream: StreamName;
@@ -75,39 +91,55 @@ export const prepareStatements = (db: SqliteDatabase) => ({
   insert: db.prepare<[string, StreamName, StreamRevision, string, string, string, number]>(
     'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   ),
-  streamPage: db.prepare<[StreamName, StreamRevision, number], EventRow>(
-    'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
-  ),
-  allPage: db.prepare<[Position, number], EventRow>(
-    'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
-  ),
+  streamPage: db
+    .prepare<[StreamName, StreamRevision, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+    )
+    .raw(true),
+  allPage: db
+    .prepare<[Position, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+    )
+    .raw(true),
   headPosition: db.prepare<[], { head: Position | null }>('SELECT max(position) AS head FROM events'),
   ping: db.prepare<[], { ok: bigint }>('SELECT 1 AS ok'),
 });
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
-const parsedRows = new WeakMap<EventRow, RecordedEvent>();
+type EventMessage = Extract<SubscriptionMessage, { kind: 'event' }>;
 
-/** The event of a row that several subscriptions may share (a cached page): parsed once. Read-only. */
-export const sharedRecordedEvent = (row: EventRow): RecordedEvent => {
-  let event = parsedRows.get(row);
-  if (event === undefined) {
-    event = toRecordedEvent(row);
-    parsedRows.set(row, event);
+/**
+ * Rows of the events table as subscriptions share them (every projection of a process catching up reads
+ * the same pages): each row is parsed at most once, and only when a subscription wants it.
+ */
+export class EventPage {
+  readonly #messages: Array<EventMessage | undefined>;
+
+  constructor(readonly rows: readonly EventRow[]) {
+    this.#messages = new Array(rows.length);
   }
-  return event;
-};
+
+  /** The `event` message of row `index`, parsed on first use. Shared: read-only. */
+  messageAt(index: number): EventMessage {
+    let message = this.#messages[index];
+    if (message === undefined) {
+      message = { kind: 'event', event: toRecordedEvent(this.rows[index]!) };
+      this.#messages[index] = message;
+    }
+    return message;
+  }
+}
 
 export const toRecordedEvent = (row: EventRow): RecordedEvent => ({
-  id: row.id,
-  stream: row.stream,
-  revision: row.revision,
-  position: row.position,
-  type: row.type,
-  data: JSON.parse(row.data),
-  metadata: JSON.parse(row.metadata),
-  recordedAt: new Date(Number(row.recorded_at)),
+  id: row[ROW.id],
+  stream: row[ROW.stream],
+  revision: row[ROW.revision],
+  position: row[ROW.position],
+  type: row[ROW.type],
+  data: JSON.parse(row[ROW.data]),
+  metadata: JSON.parse(row[ROW.metadata]),
+  recordedAt: new Date(Number(row[ROW.recordedAt])),
 });
 
 /**

@@ -5,13 +5,12 @@ import type {
   SubscriptionFilter,
   SubscriptionMessage,
 } from './event-store';
-import type { EventRow } from './sqlite-db';
-import { sharedRecordedEvent } from './sqlite-db';
+import { type EventPage, type EventRow, ROW } from './sqlite-db';
 
 /** What a subscription needs from its store. */
 export interface SubscriptionSource {
   /** Up to `limit` events strictly after `after`, in position order. */
-  readPage(after: Position, limit: number): EventRow[];
+  readPage(after: Position, limit: number): EventPage;
   /** Calls `listener` once after the next commit that wrote events in this process; answers an unregister. */
   onNextAppend(listener: () => void): () => void;
   /** Called when the subscription ends, however it ends. */
@@ -26,89 +25,167 @@ export interface SubscriptionTuning {
 
 type RowFilter = (row: EventRow) => boolean;
 
-/** Empty lists count as "no constraint"; with both lists an event must match both. */
+/** Empty lists count as "no constraint"; with both lists an event must match both. Runs once per row. */
 const compileFilter = (filter: SubscriptionFilter | undefined): RowFilter => {
   const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : undefined;
   const types = filter?.eventTypes?.length ? new Set(filter.eventTypes) : undefined;
-  return (row) =>
-    (prefixes === undefined || prefixes.some((prefix) => row.stream.startsWith(prefix))) &&
-    (types === undefined || types.has(row.type));
+  const streamMatches = (stream: string): boolean => {
+    if (prefixes === undefined) return true;
+    for (const prefix of prefixes) if (stream.startsWith(prefix)) return true;
+    return false;
+  };
+  return (row) => streamMatches(row[ROW.stream]) && (types === undefined || types.has(row[ROW.type]));
 };
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const message = (value: SubscriptionMessage): IteratorYieldResult<SubscriptionMessage> => ({
+  done: false,
+  value,
+});
+
+/** What to do once the page in hand is handed out. */
+type AfterPage = 'read' | 'announce-caught-up' | 'wait';
 
 /**
  * Catch-up then live subscription over the events table. It reads one page only when the consumer
  * has taken the previous one (backpressure: at most a page buffered), is woken in-process by appends,
  * and polls every `pollIntervalMs` for appends made by other processes.
+ *
+ * A hand-written iterator rather than an async generator: a message already in hand is answered with one
+ * resolved promise, with none of a generator's per-item machinery (catch-up hands out millions of them).
  */
-export class SqliteSubscription implements Subscription {
+export class SqliteSubscription implements Subscription, AsyncIterator<SubscriptionMessage> {
   #closed = false;
   #wake: (() => void) | undefined;
-  #messages: AsyncGenerator<SubscriptionMessage> | undefined;
   readonly #matches: RowFilter;
+  /** Everything up to here has been handed out. */
+  #after: Position;
+  #caughtUp = false;
+  #page: EventPage | undefined;
+  #index = 0;
+  #skipped = false;
+  #afterPage: AfterPage = 'read';
+  /** A next() waiting for an append: later calls queue behind it. */
+  #waiting: Promise<IteratorResult<SubscriptionMessage>> | undefined;
 
   constructor(
     private readonly source: SubscriptionSource,
-    private readonly options: SubscribeOptions,
+    options: SubscribeOptions,
     private readonly tuning: SubscriptionTuning,
   ) {
     this.#matches = compileFilter(options.filter);
+    this.#after = options.from === 'start' ? 0n : options.from;
   }
 
   /** One iteration per subscription: asking again answers the same iterator. */
   [Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
-    this.#messages ??= this.#run();
-    return this.#messages;
+    return this;
+  }
+
+  next(): Promise<IteratorResult<SubscriptionMessage>> {
+    if (this.#waiting !== undefined) {
+      const queued = () => this.next();
+      return this.#waiting.then(queued, queued);
+    }
+    try {
+      const result = this.#nextInHand();
+      if (result !== undefined) return Promise.resolve(result);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    const waiting = this.#waitForAppends();
+    this.#waiting = waiting;
+    const done = () => {
+      if (this.#waiting === waiting) this.#waiting = undefined;
+    };
+    waiting.then(done, done);
+    return waiting;
+  }
+
+  /** A consumer that stops iterating (break, throw) closes the subscription. */
+  async return(): Promise<IteratorResult<SubscriptionMessage>> {
+    await this.close();
+    return DONE;
   }
 
   /** Ends the iteration: a pending next() resolves done. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#page = undefined;
     this.#wake?.();
     this.source.forget(this);
   }
 
-  async *#run(): AsyncGenerator<SubscriptionMessage> {
-    try {
-      yield* this.#catchUpThenTail();
-    } finally {
-      await this.close();
-    }
-  }
-
-  async *#catchUpThenTail(): AsyncGenerator<SubscriptionMessage> {
-    let after = this.options.from === 'start' ? 0n : this.options.from;
-    let caughtUp = false;
+  /** The next message, reading pages as needed; undefined when nothing is left to read right now. */
+  #nextInHand(): IteratorResult<SubscriptionMessage> | undefined {
     while (!this.#closed) {
-      const rows = this.source.readPage(after, this.tuning.pageSize);
-      for (const message of this.#pageMessages(rows)) {
-        yield message;
-        if (this.#closed) return;
+      const page = this.#page;
+      if (page !== undefined) {
+        const { rows } = page;
+        while (this.#index < rows.length) {
+          const index = this.#index++;
+          if (this.#matches(rows[index]!)) return message(page.messageAt(index));
+          this.#skipped = true;
+        }
+        this.#page = undefined;
+        if (rows.length > 0) {
+          this.#after = rows[rows.length - 1]![ROW.position];
+          // Lets a filtered consumer advance its checkpoint even when nothing matched.
+          if (this.#skipped) {
+            this.#skipped = false;
+            return message({ kind: 'checkpoint', position: this.#after });
+          }
+        }
       }
-      after = rows.at(-1)?.position ?? after;
-      if (rows.length === this.tuning.pageSize) continue;
-      if (!caughtUp) {
-        caughtUp = true;
-        // A short page means nothing after `after` was committed when it was read: that was the head.
-        yield { kind: 'caught-up', position: after };
-        continue;
+      switch (this.#afterPage) {
+        case 'announce-caught-up':
+          this.#caughtUp = true;
+          this.#afterPage = 'read';
+          return message({ kind: 'caught-up', position: this.#after });
+        case 'wait':
+          this.#afterPage = 'read';
+          return undefined;
+        case 'read':
+          this.#readPage();
       }
-      // Yields happened since that read, so appends may have slipped in: sleep only after an empty read.
-      if (rows.length === 0) await this.#nextAppendOrPoll();
+    }
+    return DONE;
+  }
+
+  #readPage(): void {
+    const page = this.source.readPage(this.#after, this.tuning.pageSize);
+    const count = page.rows.length;
+    this.#page = page;
+    this.#index = 0;
+    if (count === this.tuning.pageSize) this.#afterPage = 'read';
+    // A short page means nothing after it was committed when it was read: that was the head.
+    else if (!this.#caughtUp) this.#afterPage = 'announce-caught-up';
+    // Messages went out since that read, so appends may have slipped in: sleep only after an empty read.
+    else this.#afterPage = count === 0 ? 'wait' : 'read';
+  }
+
+  async #waitForAppends(): Promise<IteratorResult<SubscriptionMessage>> {
+    for (;;) {
+      await this.#nextAppendOrPoll();
+      let result: IteratorResult<SubscriptionMessage> | undefined;
+      try {
+        result = this.#nextInHand();
+      } catch (error) {
+        return this.#fail(error);
+      }
+      if (result !== undefined) return result;
     }
   }
 
-  *#pageMessages(rows: EventRow[]): Generator<SubscriptionMessage> {
-    let skipped = false;
-    for (const row of rows) {
-      if (this.#matches(row)) yield { kind: 'event', event: sharedRecordedEvent(row) };
-      else skipped = true;
-    }
-    // Lets a filtered consumer advance its checkpoint even when nothing matched.
-    if (skipped) yield { kind: 'checkpoint', position: rows.at(-1)!.position };
+  /** A failed read ends the subscription, as a failing generator would. */
+  async #fail(error: unknown): Promise<never> {
+    await this.close();
+    throw error;
   }
 
   #nextAppendOrPoll(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);

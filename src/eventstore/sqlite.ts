@@ -13,8 +13,8 @@ import type {
 import { EventStoreUnavailable } from './event-store';
 import type { GroupCommitStats } from './sqlite-append';
 import { GroupCommit } from './sqlite-append';
-import type { EventRow, SqliteDatabase, Statements } from './sqlite-db';
-import { openDatabase, prepareStatements, toRecordedEvent, toUnavailable } from './sqlite-db';
+import type { SqliteDatabase, Statements } from './sqlite-db';
+import { EventPage, openDatabase, prepareStatements, ROW, toRecordedEvent, toUnavailable } from './sqlite-db';
 import { SqliteSubscription } from './sqlite-subscription';
 
 export type { GroupCommitStats } from './sqlite-append';
@@ -52,7 +52,7 @@ export class SqliteEventStore implements EventStore {
   readonly #groupCommit: GroupCommit;
   readonly #tuning: Required<SqliteEventStoreOptions>;
   readonly #appendListeners = new Set<() => void>();
-  readonly #fullPages = new Map<string, EventRow[]>();
+  readonly #fullPages = new Map<string, EventPage>();
   readonly #subscriptions = new Set<SqliteSubscription>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -98,7 +98,7 @@ export class SqliteEventStore implements EventStore {
       const rows = this.#query('readStream', () => this.#statements.streamPage.all(stream, from, pageSize));
       for (const row of rows) yield toRecordedEvent(row);
       if (rows.length < pageSize) return;
-      from = rows.at(-1)!.revision + 1n;
+      from = rows.at(-1)![ROW.revision] + 1n;
     }
   }
 
@@ -146,16 +146,16 @@ export class SqliteEventStore implements EventStore {
    * A full page is final (positions only grow, and writers commit in order), so subscriptions reading the
    * same range — every projection of a process catching up together — share one read and one parse.
    */
-  #readAllPage(after: Position, limit: number): EventRow[] {
+  #readAllPage(after: Position, limit: number): EventPage {
     const key = `${after}:${limit}`;
     const cached = this.#fullPages.get(key);
     if (cached !== undefined) return cached;
-    const rows = this.#query('subscribeAll', () => this.#statements.allPage.all(after, limit));
-    if (rows.length === limit) {
-      this.#fullPages.set(key, rows);
+    const page = new EventPage(this.#query('subscribeAll', () => this.#statements.allPage.all(after, limit)));
+    if (page.rows.length === limit) {
+      this.#fullPages.set(key, page);
       if (this.#fullPages.size > SHARED_PAGES) this.#fullPages.delete(this.#fullPages.keys().next().value!);
     }
-    return rows;
+    return page;
   }
 
   #onNextAppend(listener: () => void): () => void {
