@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EventStore, Position, RecordedEvent, SubscriptionMessage } from '../eventstore';
+import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../eventstore';
 import { applyBatch, BehindCheckpoint, LeaseLost, type PreparedBatch, readCheckpoint } from './apply-batch';
 import { BatchBuilder } from './batch-builder';
 import type { ReadModelKeys } from './keys';
@@ -68,6 +68,8 @@ export class Projector {
   private running: Promise<void> | undefined;
   /** The apply sent last and not yet answered: the next batch is built while Redis runs it. */
   private inFlight: Promise<void> | undefined;
+  /** Closed by stop(), which ends a wait for its next message. */
+  private subscription: Subscription | undefined;
 
   constructor(private readonly options: ProjectorOptions) {}
 
@@ -113,6 +115,7 @@ export class Projector {
     this.stopping = true;
     for (const onStop of this.stopListeners) onStop();
     this.stopListeners.clear();
+    void this.subscription?.close();
     await this.running;
     this.status = 'stopped';
   }
@@ -153,6 +156,7 @@ export class Projector {
       from: stored.position === 0n ? 'start' : stored.position,
       filter: { streamPrefixes: projection.streams },
     });
+    this.subscription = subscription;
     const messages = subscription[Symbol.asyncIterator]();
     const batch = new BatchBuilder(
       projection,
@@ -166,11 +170,18 @@ export class Projector {
     let live = false;
     try {
       while (!this.stopping) {
-        const waits: Array<Promise<IteratorResult<SubscriptionMessage> | typeof IDLE>> = [pending];
-        if (live && !batch.isEmpty) waits.push(nextTurn());
-        // Nothing in hand: a batch still in flight that fails must not wait for the next event to surface.
-        if (batch.isEmpty && this.inFlight) waits.push(failureOf(this.inFlight));
-        const next = await this.unlessStopped(waits.length === 1 ? pending : Promise.race(waits));
+        let next: IteratorResult<SubscriptionMessage> | typeof IDLE | typeof STOP;
+        if (!live) {
+          // Catching up: the next message is on its way, so wait for it alone (no race, no timer per
+          // message: they cost more than the handlers do). stop() closes the subscription to end this wait.
+          next = await pending;
+        } else {
+          const waits: Array<Promise<IteratorResult<SubscriptionMessage> | typeof IDLE>> = [pending];
+          if (!batch.isEmpty) waits.push(nextTurn());
+          // Nothing in hand: a batch still in flight that fails must not wait for the next event to surface.
+          if (batch.isEmpty && this.inFlight) waits.push(failureOf(this.inFlight));
+          next = await this.unlessStopped(waits.length === 1 ? pending : Promise.race(waits));
+        }
         if (next === STOP) break;
         if (next === IDLE) {
           await this.flush(batch);
@@ -179,7 +190,8 @@ export class Projector {
         if (next.done) break;
         pending = messages.next();
         if (next.value.kind === 'caught-up') live = true;
-        await this.take(next.value, batch);
+        const flushing = this.take(next.value, batch);
+        if (flushing !== undefined) await flushing;
       }
       await this.flush(batch);
       await this.drain();
@@ -188,11 +200,13 @@ export class Projector {
       const unanswered = this.inFlight;
       this.inFlight = undefined;
       await unanswered?.catch(() => {}); // a failed run restarts from what Redis holds
+      if (this.subscription === subscription) this.subscription = undefined;
       await subscription.close();
     }
   }
 
-  private async take(message: SubscriptionMessage, batch: BatchBuilder): Promise<void> {
+  /** Adds a message to the batch; answers a promise only when it had to send the batch (synchronous otherwise). */
+  private take(message: SubscriptionMessage, batch: BatchBuilder): Promise<void> | undefined {
     if (message.kind === 'event') {
       const { parked } = batch.addEvent(message.event); // upcast there, so an unreadable event is parked
       if (parked !== undefined) {
@@ -201,27 +215,28 @@ export class Projector {
           'handler kept failing; event parked',
         );
       }
-      if (batch.size >= (this.options.batchSize ?? 1000)) await this.flush(batch);
-      return;
+      return batch.size >= (this.options.batchSize ?? 1000) ? this.flush(batch) : undefined;
     }
     batch.advanceTo(message.position);
-    if (message.kind === 'caught-up') {
-      await this.flush(batch);
-      await this.drain();
-      if (this.status !== 'running') {
-        this.options.log?.info(
-          {
-            projection: this.name,
-            generation: this.generation,
-            checkpoint: String(this.stats.checkpoint),
-            applied: this.stats.applied,
-          },
-          'projection caught up; now live',
-        );
-      }
-      this.status = 'running';
-      this.options.onCaughtUp?.(batch.storedCheckpoint);
+    return message.kind === 'caught-up' ? this.caughtUp(batch) : undefined;
+  }
+
+  private async caughtUp(batch: BatchBuilder): Promise<void> {
+    await this.flush(batch);
+    await this.drain();
+    if (this.status !== 'running') {
+      this.options.log?.info(
+        {
+          projection: this.name,
+          generation: this.generation,
+          checkpoint: String(this.stats.checkpoint),
+          applied: this.stats.applied,
+        },
+        'projection caught up; now live',
+      );
     }
+    this.status = 'running';
+    this.options.onCaughtUp?.(batch.storedCheckpoint);
   }
 
   /**
