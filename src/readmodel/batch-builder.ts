@@ -12,77 +12,106 @@ const INTEGER = /^-?\d{1,18}$/; // well inside Redis's 64-bit integers
 const isFloat = (value: string | undefined) =>
   value !== undefined && value !== '' && Number.isFinite(Number(value));
 
+const refusal = ({ command, args }: RedisWrite, why: string): string =>
+  `${command} ${why}: ${JSON.stringify(args).slice(0, 200)}`;
+
+const scoresAreFinite = (args: string[]): boolean => {
+  for (let i = 0; i < args.length; i += 2) if (!isFloat(args[i])) return false;
+  return true;
+};
+
 /** Arguments Redis would reject, found before the batch goes out (a script cannot roll back a failed write). */
-export const invalidArguments = ({ command, args }: RedisWrite): string | undefined => {
-  const bad = (why: string) => `${command} ${why}: ${JSON.stringify(args).slice(0, 200)}`;
+export const invalidArguments = (write: RedisWrite): string | undefined => {
+  const { command, args } = write;
   switch (command) {
     case 'HINCRBY':
-      return args.length === 2 && INTEGER.test(args[1]!) ? undefined : bad('needs a field and an integer');
-    case 'INCRBY':
-      return args.length === 1 && INTEGER.test(args[0]!) ? undefined : bad('needs an integer');
-    case 'ZINCRBY':
-      return args.length === 2 && isFloat(args[0]) ? undefined : bad('needs a finite increment and a member');
-    case 'ZADD':
-      return args.length >= 2 && args.length % 2 === 0 && args.every((a, i) => i % 2 === 1 || isFloat(a))
+      return args.length === 2 && INTEGER.test(args[1]!)
         ? undefined
-        : bad('needs finite score and member pairs');
+        : refusal(write, 'needs a field and an integer');
+    case 'INCRBY':
+      return args.length === 1 && INTEGER.test(args[0]!) ? undefined : refusal(write, 'needs an integer');
+    case 'ZINCRBY':
+      return args.length === 2 && isFloat(args[0])
+        ? undefined
+        : refusal(write, 'needs a finite increment and a member');
+    case 'ZADD':
+      return args.length >= 2 && args.length % 2 === 0 && scoresAreFinite(args)
+        ? undefined
+        : refusal(write, 'needs finite score and member pairs');
     case 'HSET':
-      return args.length >= 2 && args.length % 2 === 0 ? undefined : bad('needs field and value pairs');
+      return args.length >= 2 && args.length % 2 === 0
+        ? undefined
+        : refusal(write, 'needs field and value pairs');
     case 'SET':
-      return args.length === 1 ? undefined : bad('needs one value');
+      return args.length === 1 ? undefined : refusal(write, 'needs one value');
     case 'DEL':
       return undefined;
     default:
-      return args.length >= 1 ? undefined : bad('needs at least one argument');
+      return args.length >= 1 ? undefined : refusal(write, 'needs at least one argument');
   }
 };
 
 export type Upcast = (event: RecordedEvent) => RecordedEvent;
 
-/** The writes a handler recorded for one event; throws as the handler would on writes Redis would refuse. */
-const checkedWrites = (projection: Projection, event: RecordedEvent, upcast?: Upcast): RedisWrite[] => {
-  const { writes } = recordWrites(projection, upcast ? upcast(event) : event, new WriteBatch());
-  for (const write of writes) {
-    const problem = invalidArguments(write);
-    if (problem !== undefined) throw new Error(`handler recorded a write Redis would refuse: ${problem}`);
+/**
+ * Runs the handler for one event into `w` (upcast first) and checks what it recorded; on a throw, or a
+ * write Redis would refuse, the event's writes are taken back out of `w` and the error is thrown.
+ */
+const recordChecked = (
+  projection: Projection,
+  event: RecordedEvent,
+  w: WriteBatch,
+  upcast?: Upcast,
+): void => {
+  const start = w.writes.length;
+  try {
+    recordWrites(projection, upcast ? upcast(event) : event, w);
+    for (let i = start; i < w.writes.length; i++) {
+      const problem = invalidArguments(w.writes[i]!);
+      if (problem !== undefined) throw new Error(`handler recorded a write Redis would refuse: ${problem}`);
+    }
+  } catch (error) {
+    w.writes.length = start;
+    throw error;
   }
-  return writes;
 };
 
 /**
- * Upcasts and runs the handler, retrying a few times; an event that keeps failing (handler or upcaster)
- * is parked as it is stored, so the projection goes on instead of stalling on it.
+ * Upcasts and runs the handler into `w`, retrying a few times; an event that keeps failing (handler or
+ * upcaster) is parked as it is stored, so the projection goes on instead of stalling on it. Answers the
+ * last error when the event was parked.
  */
-export const writesFor = (
+export const recordOrPark = (
   projection: Projection,
   event: RecordedEvent,
   attempts: number,
+  w: WriteBatch,
   upcast?: Upcast,
-): { writes: RedisWrite[]; parked?: unknown } => {
+): { parked?: unknown } => {
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     try {
-      return { writes: checkedWrites(projection, event, upcast) };
+      recordChecked(projection, event, w, upcast);
+      return {};
     } catch (error) {
       lastError = error;
     }
   }
   const message = lastError instanceof Error ? lastError.message : String(lastError);
-  return {
-    parked: lastError,
-    writes: [
-      {
-        command: 'XADD',
-        key: PARKED_RELATIVE_KEY,
-        args: ['*', 'position', String(event.position), 'error', message, 'event', jsonWithBigints(event)],
-      },
-    ],
-  };
+  w.writes.push({
+    command: 'XADD',
+    key: PARKED_RELATIVE_KEY,
+    args: ['*', 'position', String(event.position), 'error', message, 'event', jsonWithBigints(event)],
+  });
+  return { parked: lastError };
 };
+
+const NOT_PARKED = Object.freeze({});
 
 /** Gathers events and checkpoint marks into one batch for one atomic apply. */
 export class BatchBuilder {
-  private writes: PositionedWrite[] = [];
+  /** The handlers record straight into the batch: no array per event. */
+  private recorded = new WriteBatch();
   private streamVersions = new Map<string, bigint>();
   private firstPosition: Position | undefined;
   private position: Position;
@@ -109,20 +138,19 @@ export class BatchBuilder {
   }
 
   addEvent(event: RecordedEvent): { parked?: unknown } {
-    if (event.position <= this.position) return {}; // a redelivery after a resubscribe
-    const { writes, parked } = writesFor(this.projection, event, this.handlerAttempts, this.upcast);
+    if (event.position <= this.position) return NOT_PARKED; // a redelivery after a resubscribe
+    const { writes } = this.recorded;
+    const start = writes.length;
+    const outcome = recordOrPark(this.projection, event, this.handlerAttempts, this.recorded, this.upcast);
     // The handler's write objects are fresh: tag them in place rather than copy one object per write.
-    for (const write of writes) {
-      (write as PositionedWrite).position = event.position;
-      this.writes.push(write as PositionedWrite);
-    }
-    if (parked !== undefined) this.parkedCount += 1;
+    for (let i = start; i < writes.length; i++) (writes[i] as PositionedWrite).position = event.position;
+    if (outcome.parked !== undefined) this.parkedCount += 1;
     this.streamVersions.set(event.stream, event.revision);
     this.firstPosition ??= event.position;
     this.position = event.position;
     this.newestRecordedAt = event.recordedAt.getTime();
     this.eventCount += 1;
-    return parked === undefined ? {} : { parked };
+    return outcome;
   }
 
   /** Everything up to `position` has been scanned: the checkpoint may move there even without events. */
@@ -138,13 +166,13 @@ export class BatchBuilder {
     const batch: PreparedBatch = {
       expectedCheckpoint: this.checkpoint,
       checkpoint: this.position,
-      writes: this.writes,
+      writes: this.recorded.writes as PositionedWrite[],
       streamVersions: this.streamVersions,
       eventCount: this.eventCount,
       ...(this.newestRecordedAt === undefined ? {} : { newestRecordedAt: this.newestRecordedAt }),
     };
     this.checkpoint = this.position;
-    this.writes = [];
+    this.recorded = new WriteBatch();
     this.streamVersions = new Map();
     this.firstPosition = undefined;
     this.newestRecordedAt = undefined;

@@ -40,14 +40,20 @@ export class WriteBatch {
   readonly writes: RedisWrite[] = [];
 
   private record(command: RedisWriteCommand, key: string, args: FieldValue[]): this {
-    this.writes.push({ command, key, args: args.map(String) });
+    const text: string[] = new Array(args.length);
+    for (let i = 0; i < args.length; i++) text[i] = String(args[i]);
+    this.writes.push({ command, key, args: text });
     return this;
   }
 
   hset(key: string, fields: Record<string, FieldValue | undefined>): this {
-    const args: FieldValue[] = [];
-    for (const [field, value] of Object.entries(fields)) if (value !== undefined) args.push(field, value);
-    return args.length === 0 ? this : this.record('HSET', key, args);
+    const args: string[] = [];
+    for (const field in fields) {
+      const value = fields[field];
+      if (value !== undefined) args.push(field, typeof value === 'string' ? value : String(value));
+    }
+    if (args.length > 0) this.writes.push({ command: 'HSET', key, args });
+    return this;
   }
   hdel(key: string, ...fields: string[]): this {
     return this.record('HDEL', key, fields);

@@ -48,19 +48,24 @@ local current = redis.call('HGET', KEYS[1], 'position') or '0'
 if current ~= ARGV[2] then return redis.error_reply('BEHIND_CHECKPOINT ' .. current) end
 local i = 8
 local versions = tonumber(ARGV[i])
-for _ = 1, versions do
-  redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i + 2])
-  i = i + 2
+-- One HSET per 500 streams (unpack has a stack limit), not one per stream.
+local done = 0
+while done < versions do
+  local count = math.min(500, versions - done)
+  redis.call('HSET', KEYS[3], unpack(ARGV, i + 1, i + 2 * count))
+  i = i + 2 * count
+  done = done + count
 end
 i = i + 1
 local writes = tonumber(ARGV[i])
 local parked = 0
 for _ = 1, writes do
   local command, key, position, argc = ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])], ARGV[i + 3], tonumber(ARGV[i + 4])
-  local args = {}
-  for a = 1, argc do args[a] = ARGV[i + 4 + a] end
-  local reply = redis.pcall(command, key, unpack(args))
+  -- The arguments straight from ARGV: no table per write unless Redis refuses it.
+  local reply = redis.pcall(command, key, unpack(ARGV, i + 5, i + 4 + argc))
   if type(reply) == 'table' and reply.err then
+    local args = {}
+    for a = 1, argc do args[a] = ARGV[i + 4 + a] end
     local write = cjson.encode({ command = command, key = key, args = args })
     redis.call('XADD', KEYS[4], '*', 'position', position, 'error', reply.err, 'write', write)
     parked = parked + 1
