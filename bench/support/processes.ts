@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -52,14 +52,30 @@ const lineReader = (path: string) => {
   };
 };
 
-/** Starts `node [nodeArgs] --import tsx <script>` from the repository root with its output in a temp file. */
+/**
+ * The V8 flags `npm start` runs the service with (package.json is the one place they are written): every
+ * process a bench starts runs with them, so it measures the service as deployed.
+ */
+export const SERVICE_NODE_FLAGS: string[] = (() => {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const flags = /^node (.*?)\s*--import tsx src\/main\.ts$/.exec(scripts.start)?.[1];
+  if (flags === undefined) throw new Error(`unexpected start script: ${scripts.start}`);
+  return flags.split(/\s+/).filter(Boolean);
+})();
+
+/**
+ * Starts `node <service flags> [nodeArgs] --import tsx <script>` from the repository root with its output in
+ * a temp file.
+ */
 export const spawnNode = (
   script: string,
   { env = {}, nodeArgs = [] }: { env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): NodeProcess => {
   const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-bench-log-')), 'output.log');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, '--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', fd, fd],

@@ -11,6 +11,8 @@ import { type EventPage, type EventRow, ROW } from './sqlite-db';
 export interface SubscriptionSource {
   /** Up to `limit` events strictly after `after`, in position order. */
   readPage(after: Position, limit: number): EventPage;
+  /** The subscription has handed out every message of `page`. */
+  finishedPage(page: EventPage): void;
   /** Calls `listener` once after the next commit that wrote events in this process; answers an unregister. */
   onNextAppend(listener: () => void): () => void;
   /** Called when the subscription ends, however it ends. */
@@ -129,6 +131,7 @@ export class SqliteSubscription implements Subscription, AsyncIterator<Subscript
           this.#skipped = true;
         }
         this.#page = undefined;
+        this.source.finishedPage(page);
         if (rows.length > 0) {
           this.#after = rows[rows.length - 1]![ROW.position];
           // Lets a filtered consumer advance its checkpoint even when nothing matched.

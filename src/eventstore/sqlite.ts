@@ -106,6 +106,7 @@ export class SqliteEventStore implements EventStore {
     const subscription = new SqliteSubscription(
       {
         readPage: (after, limit) => this.#readAllPage(after, limit),
+        finishedPage: (page) => this.#finishedPage(page),
         onNextAppend: (listener) => this.#onNextAppend(listener),
         forget: (ended) => this.#subscriptions.delete(ended),
       },
@@ -156,6 +157,21 @@ export class SqliteEventStore implements EventStore {
       if (this.#fullPages.size > SHARED_PAGES) this.#fullPages.delete(this.#fullPages.keys().next().value!);
     }
     return page;
+  }
+
+  /**
+   * A shared page every open subscription has finished is dropped at once: parsed events kept for nobody
+   * would survive young-generation collections and be copied, then promoted, for nothing.
+   */
+  #finishedPage(page: EventPage): void {
+    page.finishedBy += 1;
+    if (page.finishedBy < this.#subscriptions.size) return;
+    for (const [key, cached] of this.#fullPages) {
+      if (cached === page) {
+        this.#fullPages.delete(key);
+        return;
+      }
+    }
   }
 
   #onNextAppend(listener: () => void): () => void {

@@ -122,11 +122,18 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^USER node$/m);
   });
 
-  it('listens on 0.0.0.0:3000, checks /health with node fetch, and starts main.ts through tsx', () => {
+  it('listens on 0.0.0.0:3000, checks /health with node fetch, and starts main.ts as `npm start` does', () => {
     expect(runtime).toMatch(/HOST=0\.0\.0\.0/);
     expect(runtime).toMatch(/^EXPOSE 3000$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*fetch\(.*\/health/m);
-    expect(runtime).toContain('CMD ["node", "--import", "tsx", "src/main.ts"]');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
+    const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
+    expect(cmd).toBeDefined();
+    // Same node flags (the young-generation size the projector is tuned with) in the image and in npm start.
+    expect((JSON.parse(cmd!) as string[]).join(' ')).toBe(pkg.scripts.start);
+    expect(pkg.scripts.start).toMatch(/^node --max-semi-space-size=\d+ --import tsx src\/main\.ts$/);
   });
 
   it('keeps tsx a runtime dependency, since prune would remove it otherwise', () => {
