@@ -115,8 +115,6 @@ type EventMessage = Extract<SubscriptionMessage, { kind: 'event' }>;
  */
 export class EventPage {
   readonly #messages: Array<EventMessage | undefined>;
-  /** How many subscriptions have handed out the whole page (the store drops it once all have). */
-  finishedBy = 0;
 
   constructor(readonly rows: readonly EventRow[]) {
     this.#messages = new Array(rows.length);

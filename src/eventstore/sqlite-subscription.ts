@@ -11,8 +11,8 @@ import { type EventPage, type EventRow, ROW } from './sqlite-db';
 export interface SubscriptionSource {
   /** Up to `limit` events strictly after `after`, in position order. */
   readPage(after: Position, limit: number): EventPage;
-  /** The subscription has handed out every message of `page`. */
-  finishedPage(page: EventPage): void;
+  /** `subscription` has handed out every message of `page`. */
+  finishedPage(page: EventPage, subscription: SqliteSubscription): void;
   /** Calls `listener` once after the next commit that wrote events in this process; answers an unregister. */
   onNextAppend(listener: () => void): () => void;
   /** Called when the subscription ends, however it ends. */
@@ -79,6 +79,11 @@ export class SqliteSubscription implements Subscription, AsyncIterator<Subscript
     this.#after = options.from === 'start' ? 0n : options.from;
   }
 
+  /** Everything up to here has been handed out (or is in the page in hand). */
+  get position(): Position {
+    return this.#after;
+  }
+
   /** One iteration per subscription: asking again answers the same iterator. */
   [Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
     return this;
@@ -131,7 +136,7 @@ export class SqliteSubscription implements Subscription, AsyncIterator<Subscript
           this.#skipped = true;
         }
         this.#page = undefined;
-        this.source.finishedPage(page);
+        this.source.finishedPage(page, this);
         if (rows.length > 0) {
           this.#after = rows[rows.length - 1]![ROW.position];
           // Lets a filtered consumer advance its checkpoint even when nothing matched.

@@ -106,7 +106,7 @@ export class SqliteEventStore implements EventStore {
     const subscription = new SqliteSubscription(
       {
         readPage: (after, limit) => this.#readAllPage(after, limit),
-        finishedPage: (page) => this.#finishedPage(page),
+        finishedPage: (page, finisher) => this.#finishedPage(page, finisher),
         onNextAppend: (listener) => this.#onNextAppend(listener),
         forget: (ended) => this.#subscriptions.delete(ended),
       },
@@ -160,12 +160,14 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * A shared page every open subscription has finished is dropped at once: parsed events kept for nobody
-   * would survive young-generation collections and be copied, then promoted, for nothing.
+   * A shared page no other subscription still has to read is dropped at once: parsed events kept for
+   * nobody would outlive young-generation collections and be copied, then promoted, for nothing.
    */
-  #finishedPage(page: EventPage): void {
-    page.finishedBy += 1;
-    if (page.finishedBy < this.#subscriptions.size) return;
+  #finishedPage(page: EventPage, finisher: SqliteSubscription): void {
+    const last = page.rows.at(-1)?.[ROW.position];
+    if (last === undefined) return;
+    for (const subscription of this.#subscriptions)
+      if (subscription !== finisher && subscription.position < last) return;
     for (const [key, cached] of this.#fullPages) {
       if (cached === page) {
         this.#fullPages.delete(key);

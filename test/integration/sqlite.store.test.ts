@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WrongExpectedVersion } from '../../src/eventstore';
+import { EventStoreUnavailable, WrongExpectedVersion } from '../../src/eventstore';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
 import {
   eventsOf,
@@ -142,5 +143,62 @@ describe('SqliteEventStore', () => {
     const pending = reader.next();
     await store.close();
     expect(await pending).toEqual({ done: true, value: undefined });
+  });
+
+  it('given two subscriptions catching up together, then each full page is parsed once: both get the same event objects', async () => {
+    const store = openStore(':memory:', { pageSize: 10 });
+    await store.append(
+      'paged',
+      Array.from({ length: 25 }, (_, n) => newEvent('Paged', { n })),
+      {
+        expectedRevision: 'no_stream',
+      },
+    );
+    const first = store.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    const second = store.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    const shared: boolean[] = [];
+    for (let i = 0; i < 25; i++) {
+      const [a, b] = await Promise.all([first.next(), second.next()]);
+      if (a.value?.kind !== 'event' || b.value?.kind !== 'event') throw new Error('expected events');
+      expect(a.value.event.data).toEqual({ n: i });
+      shared.push(a.value.event === b.value.event);
+    }
+    // Two full pages of 10 are shared; the short last page is read by each on its own.
+    expect(shared).toEqual(Array.from({ length: 25 }, (_, i) => i < 20));
+    await Promise.all([first.return?.(), second.return?.()]);
+  });
+
+  it('given next() called again while one waits for an append, then each call gets its own event, in order', async () => {
+    const store = openStore(':memory:');
+    const messages = store.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    expect((await messages.next()).value).toEqual({ kind: 'caught-up', position: 0n });
+    const waiting = [messages.next(), messages.next()];
+    await store.append('queued', [newEvent('A'), newEvent('B')], { expectedRevision: 'no_stream' });
+    const [a, b] = await Promise.all(waiting);
+    expect([a, b].map((r) => (r?.value?.kind === 'event' ? r.value.event.type : r?.value?.kind))).toEqual([
+      'A',
+      'B',
+    ]);
+    await messages.return?.();
+  });
+
+  it('given a consumer that breaks out of for await, then the subscription is closed and answers done', async () => {
+    const store = openStore(':memory:');
+    await store.append('once', [newEvent()], { expectedRevision: 'no_stream' });
+    const subscription = store.subscribeAll({ from: 'start' });
+    for await (const message of subscription) if (message.kind === 'event') break;
+    expect(await subscription[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('given a read that fails, then next() rejects with EventStoreUnavailable and the subscription ends', async () => {
+    const file = join(dir, 'failing.sqlite');
+    const store = openStore(file);
+    await store.append('doomed', [newEvent()], { expectedRevision: 'no_stream' });
+    const messages = store.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    const other = new Database(file);
+    other.exec('DROP TABLE events'); // what a broken file looks like to the next read
+    other.close();
+    await expect(messages.next()).rejects.toBeInstanceOf(EventStoreUnavailable);
+    expect(await messages.next()).toEqual({ done: true, value: undefined });
   });
 });
