@@ -67,8 +67,8 @@ export class SqliteSubscription implements Subscription, AsyncIterator<Subscript
   #index = 0;
   #skipped = false;
   #afterPage: AfterPage = 'read';
-  /** A next() waiting for an append: later calls queue behind it. */
-  #waiting: Promise<IteratorResult<SubscriptionMessage>> | undefined;
+  /** The last answer not yet settled (a next() waiting for an append, or calls queued behind one). */
+  #queue: Promise<IteratorResult<SubscriptionMessage>> | undefined;
 
   constructor(
     private readonly source: SubscriptionSource,
@@ -89,10 +89,12 @@ export class SqliteSubscription implements Subscription, AsyncIterator<Subscript
     return this;
   }
 
+  /** Calls are answered in the order they were made, as an async generator would answer them. */
   next(): Promise<IteratorResult<SubscriptionMessage>> {
-    if (this.#waiting !== undefined) {
-      const queued = () => this.next();
-      return this.#waiting.then(queued, queued);
+    const queue = this.#queue;
+    if (queue !== undefined) {
+      const answer = () => this.#answer();
+      return this.#enqueue(queue.then(answer, answer));
     }
     try {
       const result = this.#nextInHand();
@@ -100,13 +102,28 @@ export class SqliteSubscription implements Subscription, AsyncIterator<Subscript
     } catch (error) {
       return this.#fail(error);
     }
-    const waiting = this.#waitForAppends();
-    this.#waiting = waiting;
-    const done = () => {
-      if (this.#waiting === waiting) this.#waiting = undefined;
+    return this.#enqueue(this.#waitForAppends());
+  }
+
+  #answer(): Promise<IteratorResult<SubscriptionMessage>> {
+    try {
+      const result = this.#nextInHand();
+      if (result !== undefined) return Promise.resolve(result);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    return this.#waitForAppends();
+  }
+
+  #enqueue(
+    answer: Promise<IteratorResult<SubscriptionMessage>>,
+  ): Promise<IteratorResult<SubscriptionMessage>> {
+    this.#queue = answer;
+    const settled = () => {
+      if (this.#queue === answer) this.#queue = undefined;
     };
-    waiting.then(done, done);
-    return waiting;
+    answer.then(settled, settled);
+    return answer;
   }
 
   /** A consumer that stops iterating (break, throw) closes the subscription. */
