@@ -20,9 +20,17 @@ const scoresAreFinite = (args: string[]): boolean => {
   return true;
 };
 
+/**
+ * Most arguments one write may carry. The apply script unpacks a write's arguments onto the Lua C stack
+ * (8000 slots in Redis's Lua 5.1); past that the script would fail half-way, outside its pcall.
+ */
+export const MAX_WRITE_ARGUMENTS = 7000;
+
 /** Arguments Redis would reject, found before the batch goes out (a script cannot roll back a failed write). */
 export const invalidArguments = (write: RedisWrite): string | undefined => {
   const { command, args } = write;
+  if (args.length > MAX_WRITE_ARGUMENTS)
+    return `${command} has ${args.length} arguments; one write may carry at most ${MAX_WRITE_ARGUMENTS}`;
   switch (command) {
     case 'HINCRBY':
       return args.length === 2 && INTEGER.test(args[1]!)

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventstore';
 import { defineProjection, type Projection } from '../../src/readmodel';
+import { MAX_WRITE_ARGUMENTS } from '../../src/readmodel/batch-builder';
 import {
   eventually,
   openProjectorBench,
@@ -127,6 +128,43 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
     expect(await bench.countersOf(NAME)).toEqual(truthOf([saleNo(1), saleNo(2)]));
     const [entry] = await bench.redis.xRange(bench.keys.generation(NAME, 1).parked, '-', '+');
     expect(entry!.message.error).toMatch(/HINCRBY needs a field and an integer/);
+  });
+
+  it('given a handler that records a write too wide for the apply script, when projected, then its event is parked and a write at the limit is applied', async () => {
+    const wide = defineProjection<{ type: 'Sold'; data: Sale }>({
+      name: NAME,
+      version: 1,
+      streams: ['till-'],
+      handlers: {
+        Sold: ({ data }, w) => {
+          w.hincrby(`day:${data.day}`, 'sales', 1);
+          // The poisoned sale's write carries 2 arguments more than one write may; the others exactly the limit.
+          const pairs = MAX_WRITE_ARGUMENTS / 2 + (data.cents === POISON_CENTS ? 1 : 0);
+          const fields: Record<string, number> = {};
+          for (let i = 0; i < pairs; i++) fields[`f${i}`] = i;
+          w.hset(`wide:${data.cents}`, fields);
+        },
+      },
+    }) as Projection;
+    const sales: Sale[] = [saleNo(1), { day: '2024-05-01', cents: POISON_CENTS }, saleNo(2)];
+    await bench.store.append('till-1', sales.map(sold), { expectedRevision: 'no_stream' });
+    const head = await bench.store.headPosition();
+
+    const projector = bench.projector({ projection: wide, leaseToken: () => token }).start();
+    await eventually(
+      () => bench.checkpointOf(NAME),
+      (c) => c === head,
+      { what: 'checkpoint at the head' },
+    );
+
+    expect(projector.stats.parked).toBe(1);
+    const generation = bench.keys.generation(NAME, 1);
+    for (const sale of [saleNo(1), saleNo(2)])
+      expect(await bench.redis.hLen(generation.key(`wide:${sale.cents}`))).toBe(MAX_WRITE_ARGUMENTS / 2);
+    expect(await bench.redis.exists(generation.key(`wide:${POISON_CENTS}`))).toBe(0);
+    expect(await bench.redis.hGet(generation.key('day:2024-05-01'), 'sales')).toBeNull(); // none of its writes
+    const [entry] = await bench.redis.xRange(generation.parked, '-', '+');
+    expect(entry!.message.error).toMatch(/HSET has 7002 arguments; one write may carry at most 7000/);
   });
 
   it('given a key of the wrong type in Redis, when the projector applies sales to it, then the other sales are counted once, the refused write is parked and the projection goes on', async () => {
