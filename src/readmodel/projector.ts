@@ -174,7 +174,11 @@ export class Projector {
         if (!live) {
           // Catching up: the next message is on its way, so wait for it alone (no race, no timer per
           // message: they cost more than the handlers do). stop() closes the subscription to end this wait.
-          next = await pending;
+          // Right after a flush the batch is empty: then a failing apply must surface even if the store
+          // is slow to send the next message (once per batch, so the race costs nothing).
+          next = await (batch.isEmpty && this.inFlight
+            ? Promise.race([pending, failureOf(this.inFlight)])
+            : pending);
         } else {
           const waits: Array<Promise<IteratorResult<SubscriptionMessage> | typeof IDLE>> = [pending];
           if (!batch.isEmpty) waits.push(nextTurn());
