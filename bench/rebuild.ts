@@ -62,6 +62,7 @@ export const rebuildBench: Bench = {
       const phaseRow = (phase: string, label: string, previous: Line | undefined) => {
         const lines = rebuilt.filter((l) => l.phase === phase);
         const done = result.lines.find((l) => l.msg === 'phase-done' && l.phase === phase);
+        const unlinked = result.lines.find((l) => l.msg === 'unlinked' && l.phase === phase);
         if (lines.length === 0 || done === undefined) return;
         // The runner notices a request on its next lease tick (up to 1 s): throughput counts from then.
         const noticed = Math.min(...lines.map((l) => Number(l.noticedMs)));
@@ -76,13 +77,18 @@ export const rebuildBench: Bench = {
               : fmtInt(perSec),
           ...versus(perSec * lines.length, hset),
           ...cpuBetween(previous, done, Number(done.ms)),
+          // From the flip to the replaced generation gone: 2 s grace, then SCAN + UNLINK in the background.
+          'old generation unlinked': unlinked
+            ? `${fmtMs(Number(unlinked.ms) - Number(done.ms))} after`
+            : 'n/a',
         });
       };
       phaseRow('all', '2: rebuild all four at once → new generations', catchUp);
       phaseRow(
         'alone',
         `3: rebuild ${allProjections[0]!.name} alone (one admin call)`,
-        result.lines.find((l) => l.msg === 'phase-done' && l.phase === 'all'),
+        // Phase 3 starts once phase 2's replaced generations are unlinked: it does not pay for that clean-up.
+        result.lines.find((l) => l.msg === 'unlinked' && l.phase === 'all'),
       );
       const samples = result.rssSamples.map(([, rss]) => rss);
       say(table(baselineRows(before, after)));

@@ -100,6 +100,7 @@ const checkpointOfActive = async (name: string) =>
 
 /** Asks for a rebuild of these runners' projections and times each until its new generation is active. */
 const timeRebuild = async (phase: string, runners: ProjectionRunner[]) => {
+  const replaced = await Promise.all(runners.map((runner) => readActiveGeneration(redis, keys, runner.name)));
   const started = clock();
   const generations = await Promise.all(runners.map((runner) => requestRebuild(redis, keys, runner.name)));
   await Promise.all(
@@ -120,6 +121,18 @@ const timeRebuild = async (phase: string, runners: ProjectionRunner[]) => {
     }),
   );
   await mark({ msg: 'phase-done', phase, ms: clock() - started });
+  // The replaced generations are unlinked in the background after a grace period. Wait for that before
+  // the next phase, so it does not pay for this one's clean-up (the checkpoint key is deleted last).
+  await until(
+    async () =>
+      (
+        await Promise.all(
+          runners.map((runner, i) => redis.exists(keys.generation(runner.name, replaced[i]!).checkpoint)),
+        )
+      ).every((exists) => exists === 0),
+    `the replaced generations of phase ${phase} to be unlinked`,
+  );
+  await mark({ msg: 'unlinked', phase, ms: clock() - started });
 };
 
 const rebuildWithRunners = async (head: bigint) => {
