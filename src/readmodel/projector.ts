@@ -165,27 +165,10 @@ export class Projector {
       this.options.upcast,
     );
     let pending = messages.next();
-    // Until caught up, more events are on their way: fill whole batches without asking "is the next one
-    // ready?" on every event (a timer and a race per event cost more than the handlers do).
-    let live = false;
+    let live = false; // until the subscription says caught-up
     try {
       while (!this.stopping) {
-        let next: IteratorResult<SubscriptionMessage> | typeof IDLE | typeof STOP;
-        if (!live) {
-          // Catching up: the next message is on its way, so wait for it alone (no race, no timer per
-          // message: they cost more than the handlers do). stop() closes the subscription to end this wait.
-          // Right after a flush the batch is empty: then a failing apply must surface even if the store
-          // is slow to send the next message (once per batch, so the race costs nothing).
-          next = await (batch.isEmpty && this.inFlight
-            ? Promise.race([pending, failureOf(this.inFlight)])
-            : pending);
-        } else {
-          const waits: Array<Promise<IteratorResult<SubscriptionMessage> | typeof IDLE>> = [pending];
-          if (!batch.isEmpty) waits.push(nextTurn());
-          // Nothing in hand: a batch still in flight that fails must not wait for the next event to surface.
-          if (batch.isEmpty && this.inFlight) waits.push(failureOf(this.inFlight));
-          next = await this.unlessStopped(waits.length === 1 ? pending : Promise.race(waits));
-        }
+        const next = await this.nextOf(pending, batch, live);
         if (next === STOP) break;
         if (next === IDLE) {
           await this.flush(batch);
@@ -207,6 +190,27 @@ export class Projector {
       if (this.subscription === subscription) this.subscription = undefined;
       await subscription.close();
     }
+  }
+
+  /** The next message; IDLE when live with a batch in hand and nothing else ready this turn; STOP. */
+  private nextOf(
+    pending: Promise<IteratorResult<SubscriptionMessage>>,
+    batch: BatchBuilder,
+    live: boolean,
+  ): Promise<IteratorResult<SubscriptionMessage> | typeof IDLE | typeof STOP> {
+    // Nothing in hand (right after a flush): a failing apply must surface even if the store is slow to
+    // send the next message. Once per batch, so this race costs nothing.
+    const failure = batch.isEmpty && this.inFlight ? failureOf(this.inFlight) : undefined;
+    if (!live) {
+      // Catching up: the next message is on its way, so wait for it alone — a timer, a race and a stop
+      // listener per message cost more than the handlers do. stop() closes the subscription to end it.
+      return failure ? Promise.race([pending, failure]) : pending;
+    }
+    // Live: a batch in hand is sent on the next turn unless another event is ready first.
+    const waits: Array<Promise<IteratorResult<SubscriptionMessage> | typeof IDLE>> = [pending];
+    if (!batch.isEmpty) waits.push(nextTurn());
+    if (failure) waits.push(failure);
+    return this.unlessStopped(waits.length === 1 ? pending : Promise.race(waits));
   }
 
   /** Adds a message to the batch; answers a promise only when it had to send the batch (synchronous otherwise). */

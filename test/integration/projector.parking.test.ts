@@ -26,6 +26,20 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
     return poisoned;
   };
 
+  /** Projects sale 1, a poisoned sale on 2024-05-01, then sale 2, and waits until the head is checkpointed. */
+  const projectPoisonedSale = async (projection: Projection) => {
+    const sales: Sale[] = [saleNo(1), { day: '2024-05-01', cents: POISON_CENTS }, saleNo(2)];
+    await bench.store.append('till-1', sales.map(sold), { expectedRevision: 'no_stream' });
+    const head = await bench.store.headPosition();
+    const projector = bench.projector({ projection, leaseToken: () => token }).start();
+    await eventually(
+      () => bench.checkpointOf(NAME),
+      (c) => c === head,
+      { what: 'checkpoint at the head' },
+    );
+    return projector;
+  };
+
   beforeEach(async () => {
     bench = await openProjectorBench('parking');
     token = await bench.takeLease(NAME);
@@ -113,16 +127,7 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
         },
       },
     }) as Projection;
-    const sales: Sale[] = [saleNo(1), { day: '2024-05-01', cents: POISON_CENTS }, saleNo(2)];
-    await bench.store.append('till-1', sales.map(sold), { expectedRevision: 'no_stream' });
-    const head = await bench.store.headPosition();
-
-    const projector = bench.projector({ projection: notANumber, leaseToken: () => token }).start();
-    await eventually(
-      () => bench.checkpointOf(NAME),
-      (c) => c === head,
-      { what: 'checkpoint at the head' },
-    );
+    const projector = await projectPoisonedSale(notANumber);
 
     expect(projector.stats.parked).toBe(1);
     expect(await bench.countersOf(NAME)).toEqual(truthOf([saleNo(1), saleNo(2)]));
@@ -146,16 +151,7 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
         },
       },
     }) as Projection;
-    const sales: Sale[] = [saleNo(1), { day: '2024-05-01', cents: POISON_CENTS }, saleNo(2)];
-    await bench.store.append('till-1', sales.map(sold), { expectedRevision: 'no_stream' });
-    const head = await bench.store.headPosition();
-
-    const projector = bench.projector({ projection: wide, leaseToken: () => token }).start();
-    await eventually(
-      () => bench.checkpointOf(NAME),
-      (c) => c === head,
-      { what: 'checkpoint at the head' },
-    );
+    const projector = await projectPoisonedSale(wide);
 
     expect(projector.stats.parked).toBe(1);
     const generation = bench.keys.generation(NAME, 1);
