@@ -1,5 +1,6 @@
 import type { Position, RecordedEvent } from '../eventstore';
 import type { PositionedWrite, PreparedBatch } from './apply-batch';
+import { WriteCoalescer } from './coalesce';
 import { type Projection, type RedisWrite, recordWrites, WriteBatch } from './projection';
 
 /** Relative key of a generation's parked-events stream (see ReadModelKeys.generation().parked). */
@@ -120,6 +121,7 @@ const NOT_PARKED = Object.freeze({});
 export class BatchBuilder {
   /** The handlers record straight into the batch: no array per event. */
   private recorded = new WriteBatch();
+  private coalescer = new WriteCoalescer(MAX_WRITE_ARGUMENTS);
   private streamVersions = new Map<string, bigint>();
   private firstPosition: Position | undefined;
   private position: Position;
@@ -150,8 +152,15 @@ export class BatchBuilder {
     const { writes } = this.recorded;
     const start = writes.length;
     const outcome = recordOrPark(this.projection, event, this.handlerAttempts, this.recorded, this.upcast);
-    // The handler's write objects are fresh: tag them in place rather than copy one object per write.
-    for (let i = start; i < writes.length; i++) (writes[i] as PositionedWrite).position = event.position;
+    // The handler's write objects are fresh: tag them in place rather than copy one object per write, and
+    // fold what can be folded into the batch's earlier writes (see WriteCoalescer).
+    let kept = start;
+    for (let i = start; i < writes.length; i++) {
+      const write = writes[i] as PositionedWrite;
+      write.position = event.position;
+      if (!this.coalescer.fold(write)) writes[kept++] = write;
+    }
+    writes.length = kept;
     if (outcome.parked !== undefined) this.parkedCount += 1;
     this.streamVersions.set(event.stream, event.revision);
     this.firstPosition ??= event.position;
@@ -181,6 +190,7 @@ export class BatchBuilder {
     };
     this.checkpoint = this.position;
     this.recorded = new WriteBatch();
+    this.coalescer = new WriteCoalescer(MAX_WRITE_ARGUMENTS);
     this.streamVersions = new Map();
     this.firstPosition = undefined;
     this.newestRecordedAt = undefined;
