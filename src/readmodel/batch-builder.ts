@@ -85,12 +85,14 @@ const recordChecked = (
   }
 };
 
+const NOT_PARKED: { parked?: unknown } = Object.freeze({});
+
 /**
  * Upcasts and runs the handler into `w`, retrying a few times; an event that keeps failing (handler or
  * upcaster) is parked as it is stored, so the projection goes on instead of stalling on it. Answers the
  * last error when the event was parked.
  */
-export const recordOrPark = (
+const recordOrPark = (
   projection: Projection,
   event: RecordedEvent,
   attempts: number,
@@ -101,7 +103,7 @@ export const recordOrPark = (
   for (let attempt = 0; attempt < attempts; attempt++) {
     try {
       recordChecked(projection, event, w, upcast);
-      return {};
+      return NOT_PARKED;
     } catch (error) {
       lastError = error;
     }
@@ -114,8 +116,6 @@ export const recordOrPark = (
   });
   return { parked: lastError };
 };
-
-const NOT_PARKED = Object.freeze({});
 
 /** Gathers events and checkpoint marks into one batch for one atomic apply. */
 export class BatchBuilder {
