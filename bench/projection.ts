@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { allProjections } from '../projections';
 import { type Bench, profilingFor, reportProfile } from './support/bench';
-import { cpuBetween, runCatchUpWorker } from './support/catch-up';
+import { type CatchUpRun, cpuBetween, runCatchUpWorker } from './support/catch-up';
 import { baselineRows, bestNodeRedisHset, hsetBaseline, strictest, versus } from './support/hset-baseline';
 import { prefilledStoreCopy } from './support/prefill';
 import { benchPrefix, cleanUpPrefix } from './support/redis';
@@ -42,6 +42,7 @@ export const projectionBench: Bench = {
   inDefault: true,
   run: async (args) => {
     const events = args.events ?? 100_000;
+    const repeat = args.repeat ?? 3;
     const batch = args.batchSize ?? '1000 (default)';
     const store = await prefilledStoreCopy(events);
     try {
@@ -65,58 +66,70 @@ export const projectionBench: Bench = {
       const rates = new Map<Record<string, string>, { perSec: number; nodeRedisLimit?: number }>();
       let limitBefore = before.nodeRedisPerSec;
       for (const run of runs) {
-        const prefix = benchPrefix('projection');
         const profiling = profilingFor(args, `projection-${run.names.length === 1 ? run.names[0] : 'all'}`);
-        note(`projection: ${run.label}`);
-        try {
-          const result = await runCatchUpWorker({
-            storePath: store.path,
-            prefix,
-            projections: run.names,
-            mode: 'projector',
-            nodeArgs: profiling.nodeArgs,
-            ...(args.batchSize ? { batchSize: args.batchSize } : {}),
-          });
-          const ready = result.lines.find((l) => l.msg === 'ready');
-          const caughtUp = result.lines.filter((l) => l.msg === 'caught-up');
-          for (const line of caughtUp) {
-            const ms = Number(line.ms);
-            const perSec = Number(line.applied) / (ms / 1000);
-            const row = {
-              run: run.label,
-              projection: String(line.projection),
-              events: fmtInt(Number(line.applied)),
-              time: fmtMs(ms),
-              'events/s': fmtInt(perSec),
-              batches: fmtInt(Number(line.batches)),
-              ...(run.names.length === 1 ? cpuBetween(ready, line, ms) : {}),
-              'peak RSS': fmtMiB(result.peakRssBytes),
-            };
-            rows.push(row);
-            rates.set(row, { perSec });
-          }
-          if (run.names.length > 1) {
+        // Ours gets the statistic the limit gets: best of `repeat` runs (all of them are listed).
+        const attempts: Array<{ result: CatchUpRun; perSec: number }> = [];
+        for (let attempt = 0; attempt < repeat; attempt++) {
+          const prefix = benchPrefix('projection');
+          note(`projection: ${run.label} (run ${attempt + 1} of ${repeat})`);
+          try {
+            const result = await runCatchUpWorker({
+              storePath: store.path,
+              prefix,
+              projections: run.names,
+              mode: 'projector',
+              // A profile of the first run is enough.
+              nodeArgs: attempt === 0 ? profiling.nodeArgs : [],
+              ...(args.batchSize ? { batchSize: args.batchSize } : {}),
+            });
+            const caughtUp = result.lines.filter((l) => l.msg === 'caught-up');
             const ms = Math.max(...caughtUp.map((l) => Number(l.ms)));
-            const perSec = events / (ms / 1000);
-            const row = {
-              run: run.label,
-              projection: 'all four (until the last caught up)',
-              events: fmtInt(events),
-              time: fmtMs(ms),
-              'events/s': `${fmtInt(perSec)} (${fmtInt(perSec * run.names.length)} applies/s)`,
-              ...cpuBetween(
-                ready,
-                result.lines.find((l) => l.msg === 'all-caught-up'),
-                ms,
-              ),
-              'peak RSS': fmtMiB(result.peakRssBytes),
-            };
-            rows.push(row);
-            rates.set(row, { perSec: perSec * run.names.length });
+            attempts.push({ result, perSec: events / (ms / 1000) });
+          } finally {
+            await cleanUpPrefix(prefix);
           }
-          reportProfile(profiling.dir, `the projector worker (${run.label})`);
-        } finally {
-          await cleanUpPrefix(prefix);
+        }
+        reportProfile(profiling.dir, `the projector worker (${run.label})`);
+        const { result } = attempts.reduce((best, a) => (a.perSec > best.perSec ? a : best));
+        const allRuns = attempts.map((a) => fmtInt(a.perSec * run.names.length)).join(', ');
+        const ready = result.lines.find((l) => l.msg === 'ready');
+        const caughtUp = result.lines.filter((l) => l.msg === 'caught-up');
+        for (const line of caughtUp) {
+          const ms = Number(line.ms);
+          const perSec = Number(line.applied) / (ms / 1000);
+          const row = {
+            run: run.label,
+            projection: String(line.projection),
+            events: fmtInt(Number(line.applied)),
+            time: fmtMs(ms),
+            'events/s': fmtInt(perSec),
+            ...(run.names.length === 1 ? { [`all ${repeat} runs`]: allRuns } : {}),
+            batches: fmtInt(Number(line.batches)),
+            ...(run.names.length === 1 ? cpuBetween(ready, line, ms) : {}),
+            'peak RSS': fmtMiB(result.peakRssBytes),
+          };
+          rows.push(row);
+          rates.set(row, { perSec });
+        }
+        if (run.names.length > 1) {
+          const ms = Math.max(...caughtUp.map((l) => Number(l.ms)));
+          const perSec = events / (ms / 1000);
+          const row = {
+            run: run.label,
+            projection: 'all four (until the last caught up)',
+            events: fmtInt(events),
+            time: fmtMs(ms),
+            'events/s': `${fmtInt(perSec)} (${fmtInt(perSec * run.names.length)} applies/s)`,
+            [`all ${repeat} runs`]: `${allRuns} applies/s`,
+            ...cpuBetween(
+              ready,
+              result.lines.find((l) => l.msg === 'all-caught-up'),
+              ms,
+            ),
+            'peak RSS': fmtMiB(result.peakRssBytes),
+          };
+          rows.push(row);
+          rates.set(row, { perSec: perSec * run.names.length });
         }
         const limitAfter = await bestNodeRedisHset(benchPrefix('projection-hset'));
         for (const [row, rate] of rates) {

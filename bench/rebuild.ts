@@ -19,6 +19,7 @@ export const rebuildBench: Bench = {
   inDefault: true,
   run: async (args) => {
     const events = args.events ?? DEFAULT_EVENTS;
+    const repeat = args.repeat ?? 3;
     const store = await prefilledStoreCopy(events);
     const prefix = benchPrefix('rebuild');
     const profiling = profilingFor(args, 'rebuild-worker');
@@ -30,7 +31,7 @@ export const rebuildBench: Bench = {
           `the four ProjectionRunners (lease 5 s, batch size ${args.batchSize ?? '1000 (default)'}); phase 1: ` +
           'generation 1 catches up from ' +
           'scratch; phase 2: requestRebuild for all four, timed until each new generation is active; phase 3: ' +
-          `the same for ${allProjections[0]!.name} alone`,
+          `the same for ${allProjections[0]!.name} alone, ${repeat} times`,
       );
       const before = await hsetBaseline(benchPrefix('rebuild-hset'));
       note(`rebuild: ${fmtInt(events)} events`);
@@ -41,6 +42,7 @@ export const rebuildBench: Bench = {
         mode: 'rebuild',
         nodeArgs: profiling.nodeArgs,
         ...(args.batchSize ? { batchSize: args.batchSize } : {}),
+        repeat,
         sampleEveryMs: 500,
       });
       const after = await hsetBaseline(benchPrefix('rebuild-hset'));
@@ -59,11 +61,11 @@ export const rebuildBench: Bench = {
           ...cpuBetween(ready, catchUp, Number(catchUp.ms)),
         });
       }
-      const phaseRow = (phase: string, label: string, previous: Line | undefined) => {
+      const phaseRow = (phase: string, label: string, previous: Line | undefined): number | undefined => {
         const lines = rebuilt.filter((l) => l.phase === phase);
         const done = result.lines.find((l) => l.msg === 'phase-done' && l.phase === phase);
         const unlinked = result.lines.find((l) => l.msg === 'unlinked' && l.phase === phase);
-        if (lines.length === 0 || done === undefined) return;
+        if (lines.length === 0 || done === undefined) return undefined;
         // The runner notices a request on its next lease tick (up to 1 s): throughput counts from then.
         const noticed = Math.min(...lines.map((l) => Number(l.noticedMs)));
         const ms = Math.max(...lines.map((l) => Number(l.ms))) - noticed;
@@ -82,14 +84,31 @@ export const rebuildBench: Bench = {
             ? `${fmtMs(Number(unlinked.ms) - Number(done.ms))} after`
             : 'n/a',
         });
+        return perSec;
       };
       phaseRow('all', '2: rebuild all four at once → new generations', catchUp);
-      phaseRow(
-        'alone',
-        `3: rebuild ${allProjections[0]!.name} alone (one admin call)`,
-        // Phase 3 starts once phase 2's replaced generations are unlinked: it does not pay for that clean-up.
-        result.lines.find((l) => l.msg === 'unlinked' && l.phase === 'all'),
-      );
+      // Phase 3 starts once phase 2's replaced generations are unlinked (it does not pay for that clean-up),
+      // and each of its runs once the one before it is unlinked.
+      const alone: number[] = [];
+      let previous = result.lines.find((l) => l.msg === 'unlinked' && l.phase === 'all');
+      for (let run = 1; run <= repeat; run++) {
+        const phase = `alone-${run}`;
+        const perSec = phaseRow(
+          phase,
+          `3.${run}: rebuild ${allProjections[0]!.name} alone (one admin call)`,
+          previous,
+        );
+        if (perSec !== undefined) alone.push(perSec);
+        previous = result.lines.find((l) => l.msg === 'unlinked' && l.phase === phase);
+      }
+      if (alone.length > 1) {
+        const best = Math.max(...alone);
+        rows.push({
+          phase: `3: ${allProjections[0]!.name} alone, best of ${alone.length} (the limit's statistic)`,
+          'events/s': fmtInt(best),
+          ...versus(best, hset),
+        });
+      }
       const samples = result.rssSamples.map(([, rss]) => rss);
       say(table(baselineRows(before, after)));
       say('');

@@ -25,7 +25,7 @@ const usage = () =>
       (b) => `  ${b.name.padEnd(11)} ${b.summary}${b.inDefault ? '' : ' (not in the default set)'}`,
     ),
     '',
-    'options: --events N, --batch-size N (projection, rebuild); --minutes N, --rate N (soak);',
+    'options: --events N, --batch-size N, --repeat N (projection, rebuild); --minutes N, --rate N (soak);',
     '         --duration S, --connections N (commands, mixed); --log-level L (the service under test;',
     '         default info); --profile (CPU profile of the process under test, summarized at the end)',
   ].join('\n');
@@ -43,6 +43,7 @@ const parseArgs = (argv: string[]): { names: string[]; args: BenchArgs } => {
     if (arg === '--profile') args.profile = true;
     else if (arg === '--events') args.events = numberAfter(i++, arg);
     else if (arg === '--batch-size') args.batchSize = numberAfter(i++, arg);
+    else if (arg === '--repeat') args.repeat = numberAfter(i++, arg);
     else if (arg === '--minutes') args.minutes = numberAfter(i++, arg);
     else if (arg === '--duration') args.duration = numberAfter(i++, arg);
     else if (arg === '--connections') args.connections = numberAfter(i++, arg);

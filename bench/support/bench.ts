@@ -10,6 +10,8 @@ export interface BenchArgs {
   events?: number;
   /** Events per atomic apply for projection and rebuild (default: the projector's own, 1000). */
   batchSize?: number;
+  /** Runs of each measurement of ours, best one compared (projection; rebuild's one-projection phase). */
+  repeat?: number;
   /** Soak length. */
   minutes?: number;
   /** Seconds of load per target (commands, mixed). */

@@ -19,6 +19,8 @@ export const runCatchUpWorker = async (options: {
   mode: 'projector' | 'rebuild' | 'read-only';
   /** Events per atomic apply; undefined = the projector's default. */
   batchSize?: number;
+  /** rebuild mode: how many times the one-projection rebuild runs. */
+  repeat?: number;
   nodeArgs?: string[];
   timeoutMs?: number;
   sampleEveryMs?: number;
@@ -33,6 +35,7 @@ export const runCatchUpWorker = async (options: {
       REDIS_URL: BENCH_REDIS_URL,
       REDIS_PREFIX: options.prefix,
       ...(options.batchSize ? { BENCH_BATCH_SIZE: String(options.batchSize) } : {}),
+      ...(options.repeat ? { BENCH_REPEAT: String(options.repeat) } : {}),
     },
     nodeArgs: options.nodeArgs ?? [],
   });

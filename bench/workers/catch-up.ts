@@ -147,7 +147,9 @@ const rebuildWithRunners = async (head: bigint) => {
     );
     await mark({ msg: 'main-caught-up', ms: clock() - started });
     await timeRebuild('all', runners);
-    await timeRebuild('alone', runners.slice(0, 1)); // what one admin call does: one projection, the rest idle
+    // What one admin call does: one projection, the rest idle; repeated, as the limit is measured best of 3.
+    const repeats = Number(process.env.BENCH_REPEAT ?? 1);
+    for (let run = 1; run <= repeats; run++) await timeRebuild(`alone-${run}`, runners.slice(0, 1));
   } finally {
     await Promise.all(runners.map((runner) => runner.stop()));
   }
