@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventstore';
-import { defineProjection, type Projection } from '../../src/readmodel';
+import { defineProjection, type ProjectedEvent, type Projection, type WriteBatch } from '../../src/readmodel';
 import { MAX_WRITE_ARGUMENTS } from '../../src/readmodel/batch-builder';
 import {
   eventually,
@@ -14,6 +14,16 @@ import {
 } from '../support/projector-harness';
 
 const NAME = 'till-revenue';
+
+type SoldHandler = (event: ProjectedEvent<'Sold', Sale>, w: WriteBatch) => void;
+/** A till projection with one handler for sales. */
+const onSold = (Sold: SoldHandler): Projection =>
+  defineProjection<{ type: 'Sold'; data: Sale }>({
+    name: NAME,
+    version: 1,
+    streams: ['till-'],
+    handlers: { Sold },
+  }) as Projection;
 const POISON_CENTS = 666;
 
 describe('projector parking of events whose handler keeps failing (real SQLite store + real Redis)', () => {
@@ -116,17 +126,10 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
   });
 
   it('given a handler that records an increment Redis would refuse, when projected, then its event is parked before any of its writes and the rest is counted', async () => {
-    const notANumber = defineProjection<{ type: 'Sold'; data: Sale }>({
-      name: NAME,
-      version: 1,
-      streams: ['till-'],
-      handlers: {
-        Sold: ({ data }, w) => {
-          w.hincrby(`day:${data.day}`, 'sales', 1);
-          w.hincrby(`day:${data.day}`, 'cents', data.cents === POISON_CENTS ? Number.NaN : data.cents);
-        },
-      },
-    }) as Projection;
+    const notANumber = onSold(({ data }, w) => {
+      w.hincrby(`day:${data.day}`, 'sales', 1);
+      w.hincrby(`day:${data.day}`, 'cents', data.cents === POISON_CENTS ? Number.NaN : data.cents);
+    });
     const projector = await projectPoisonedSale(notANumber);
 
     expect(projector.stats.parked).toBe(1);
@@ -136,21 +139,14 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
   });
 
   it('given a handler that records a write too wide for the apply script, when projected, then its event is parked and a write at the limit is applied', async () => {
-    const wide = defineProjection<{ type: 'Sold'; data: Sale }>({
-      name: NAME,
-      version: 1,
-      streams: ['till-'],
-      handlers: {
-        Sold: ({ data }, w) => {
-          w.hincrby(`day:${data.day}`, 'sales', 1);
-          // The poisoned sale's write carries 2 arguments more than one write may; the others exactly the limit.
-          const pairs = MAX_WRITE_ARGUMENTS / 2 + (data.cents === POISON_CENTS ? 1 : 0);
-          const fields: Record<string, number> = {};
-          for (let i = 0; i < pairs; i++) fields[`f${i}`] = i;
-          w.hset(`wide:${data.cents}`, fields);
-        },
-      },
-    }) as Projection;
+    const wide = onSold(({ data }, w) => {
+      w.hincrby(`day:${data.day}`, 'sales', 1);
+      // The poisoned sale's write carries 2 arguments more than one write may; the others exactly the limit.
+      const pairs = MAX_WRITE_ARGUMENTS / 2 + (data.cents === POISON_CENTS ? 1 : 0);
+      const fields: Record<string, number> = {};
+      for (let i = 0; i < pairs; i++) fields[`f${i}`] = i;
+      w.hset(`wide:${data.cents}`, fields);
+    });
     const projector = await projectPoisonedSale(wide);
 
     expect(projector.stats.parked).toBe(1);
