@@ -93,26 +93,20 @@ export class SqliteSubscription implements Subscription, AsyncIterator<Subscript
   next(): Promise<IteratorResult<SubscriptionMessage>> {
     const queue = this.#queue;
     if (queue !== undefined) {
-      const answer = () => this.#answer();
+      const answer = () => this.#inHand() ?? this.#waitForAppends();
       return this.#enqueue(queue.then(answer, answer));
     }
-    try {
-      const result = this.#nextInHand();
-      if (result !== undefined) return Promise.resolve(result);
-    } catch (error) {
-      return this.#fail(error);
-    }
-    return this.#enqueue(this.#waitForAppends());
+    return this.#inHand() ?? this.#enqueue(this.#waitForAppends());
   }
 
-  #answer(): Promise<IteratorResult<SubscriptionMessage>> {
+  /** The next message if it can be read now (settled); undefined when it has to wait for an append. */
+  #inHand(): Promise<IteratorResult<SubscriptionMessage>> | undefined {
     try {
       const result = this.#nextInHand();
-      if (result !== undefined) return Promise.resolve(result);
+      return result === undefined ? undefined : Promise.resolve(result);
     } catch (error) {
       return this.#fail(error);
     }
-    return this.#waitForAppends();
   }
 
   #enqueue(
@@ -193,13 +187,8 @@ export class SqliteSubscription implements Subscription, AsyncIterator<Subscript
   async #waitForAppends(): Promise<IteratorResult<SubscriptionMessage>> {
     for (;;) {
       await this.#nextAppendOrPoll();
-      let result: IteratorResult<SubscriptionMessage> | undefined;
-      try {
-        result = this.#nextInHand();
-      } catch (error) {
-        return this.#fail(error);
-      }
-      if (result !== undefined) return result;
+      const answer = this.#inHand();
+      if (answer !== undefined) return answer;
     }
   }
 
