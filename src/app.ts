@@ -7,61 +7,98 @@ import type { Logger } from './ops/logger';
 import { createMetrics } from './ops/metrics';
 import { createOrderCommandHandlers, upcastOrderEvent } from './orders';
 import {
-  createRedis,
   NotificationHub,
   type Projection,
   ProjectionRunner,
   ProjectionStatusReader,
   ReadModelAccess,
-  type RedisClient,
   readModelKeys,
 } from './readmodel';
+import {
+  EvictionPolicyWatch,
+  evictionProblem,
+  openRedis,
+  type Redis,
+  type RedisTopology,
+  readNodeFacts,
+  unknownPolicyNodes,
+  versionProblem,
+} from './redis';
 
 export interface AppOptions {
   /** Projections to run (tests pass their own); default: every projection in projections/. */
   projections?: readonly Projection[];
   leaseTtlMs?: number;
   batchSize?: number;
+  /** How often the eviction policy is looked at again while running (default 5 s). */
+  evictionCheckMs?: number;
 }
 
 export interface App {
   fetch: (request: Request) => Response | Promise<Response>;
   store: EventStore;
-  redis: RedisClient;
+  redis: Redis;
   runners: ProjectionRunner[];
   /** Stops projectors (after their batch) and releases leases, then closes Redis and the store. */
   close: () => Promise<void>;
 }
 
+/** Redis answers but must not be used: an evicting policy, a version too old. Start-up stops with it. */
+export class RedisRefused extends Error {
+  override readonly name = 'RedisRefused';
+}
+
+/** Checks each primary before anything is projected; an unreadable policy is a warning, not a refusal. */
+const checkRedisAtStart = async (redis: Redis, log: Logger): Promise<void> => {
+  const facts = await readNodeFacts(redis);
+  const problem = versionProblem(facts) ?? evictionProblem(facts);
+  if (problem !== undefined) throw new RedisRefused(problem);
+  const unknown = unknownPolicyNodes(facts);
+  if (unknown.length > 0)
+    log.warn(
+      { nodes: unknown },
+      'cannot read maxmemory-policy (CONFIG and INFO refused): make sure it is noeviction, or Redis may evict read models',
+    );
+};
+
 /** The composition root: the only place that wires concrete parts together. */
 export const createApp = async (
   config: Config,
-  redisUrl: string,
+  topology: RedisTopology,
   log: Logger,
   options: AppOptions = {},
 ): Promise<App> => {
   const metrics = createMetrics();
   const store = await openEventStore(config.eventStoreUrl);
-  const redis = createRedis({
-    url: redisUrl,
+  const redis = openRedis(topology, {
+    readFrom: config.redisReadFrom,
     onError: (error) => {
       metrics.redisErrors.inc();
       log.warn({ err: error.message }, 'redis connection error');
     },
   });
-  // Commands work without Redis: start even if it is down now; node-redis keeps reconnecting.
-  const connecting = redis.connect().then(
-    () => true,
-    () => false,
-  );
-  const connected = await Promise.race([
-    connecting,
-    new Promise<false>((r) => setTimeout(() => r(false), 2000)),
-  ]);
+  // Commands work without Redis: start even if it is down now; the clients keep reconnecting.
+  const connected = await redis.connect(2000);
   if (!connected) log.warn('redis not reachable at start; commands work, queries answer 503 until it is');
+  if (config.redisReadFrom === 'replica' && topology.kind === 'single')
+    log.warn('REDIS_READ_FROM=replica has no effect with REDIS_URL (one node): queries read it');
+  if (connected) {
+    try {
+      await checkRedisAtStart(redis, log);
+    } catch (error) {
+      await redis.close();
+      await store.close();
+      throw error;
+    }
+  }
 
+  const projections = options.projections ?? allProjections;
   const keys = readModelKeys(config.redisPrefix);
-  const hub = new NotificationHub(redis, keys.notifications, () => readModel.forgetGenerations());
+  const hub = new NotificationHub(
+    redis,
+    projections.map((projection) => keys.notifications(projection.name)),
+    () => readModel.forgetGenerations(),
+  );
   const readModel = new ReadModelAccess(redis, keys, hub);
   if (config.role !== 'projector') {
     // With Redis up, subscribe before serving; with Redis down, subscribe whenever it comes back.
@@ -76,7 +113,11 @@ export const createApp = async (
     if (connected) await subscribing;
   }
 
-  const projections = options.projections ?? allProjections;
+  // A policy changed at run time (CONFIG SET) stops every projector before its next batch.
+  const evictionWatch = new EvictionPolicyWatch(redis, (problem) => {
+    if (problem === undefined) log.info('Redis maxmemory-policy is noeviction again: projectors go on');
+    else log.error({ cause: problem }, 'Redis may evict keys: projectors stop applying until it may not');
+  });
   const runners =
     config.role === 'api'
       ? []
@@ -89,9 +130,12 @@ export const createApp = async (
             upcast: upcastOrderEvent,
             log,
             leaseTtlMs: options.leaseTtlMs ?? config.projectionLeaseTtlMs,
+            guard: () => evictionWatch.problem,
+            onFailure: (cause) => metrics.projectionFailures.inc({ projection: projection.name, cause }),
             ...(options.batchSize ? { batchSize: options.batchSize } : {}),
           }).start(),
         );
+  if (runners.length > 0) await evictionWatch.start(options.evictionCheckMs);
   const statuses = new ProjectionStatusReader({ redis, keys, store, projections, runners });
   metrics.setProjectionSource({ projections: () => statuses.metrics() });
 
@@ -121,7 +165,6 @@ export const createApp = async (
           commands: { commands },
           queries: {
             readModel,
-            read: { redis, keyspace: (projection: string) => readModel.keyspace(projection) },
             consistencyTimeoutMs: config.consistencyTimeoutMs,
             readModelReady: () => redis.isReady,
           },
@@ -142,7 +185,18 @@ export const createApp = async (
           name: 'redis',
           check: async () => {
             if (!redis.isReady) throw new Error('not connected');
-            await redis.ping();
+            await Promise.all((await redis.primaries()).map((node) => node.send(['PING'])));
+          },
+        },
+        {
+          // A faulted projection fails readiness where projectors run; an API process still does its job
+          // (every instance reads the same Redis), so there it is reported without failing readiness.
+          name: 'projections',
+          degradesOnly: config.role === 'api',
+          check: async () => {
+            const faults = await statuses.faults();
+            if (faults.length > 0)
+              throw new Error(faults.map(({ name, message }) => `${name}: ${message}`).join('; '));
           },
         },
       ],
@@ -152,9 +206,10 @@ export const createApp = async (
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      evictionWatch.stop();
       await Promise.all(runners.map((runner) => runner.stop().catch(() => {})));
       await hub.close();
-      redis.destroy();
+      await redis.close();
       await store.close();
     })();
     return closing;

@@ -1,19 +1,17 @@
 import { allProjections } from '../projections';
-import { ConfigError, DEFAULT_REDIS_URL, loadConfig } from './config';
+import { ConfigError, loadConfig } from './config';
 import { openEventStore } from './eventstore';
 import { upcastOrderEvent } from './orders';
 import {
-  connectRedis,
-  createRedis,
   listParked,
   type Projection,
   ProjectionStatusReader,
   type ProjectionStatusRow,
-  type RedisClient,
   readModelKeys,
   replayParked,
   requestRebuild,
 } from './readmodel';
+import { DEFAULT_REDIS_URL, openRedis, type Redis } from './redis';
 
 const USAGE = `usage: npm run sluice -- projections <command> [--json]
 
@@ -22,7 +20,8 @@ const USAGE = `usage: npm run sluice -- projections <command> [--json]
   projections parked <name>     the events the projection's handlers kept failing on
   projections replay <name>     re-apply the parked events; the ones that succeed are removed
 
-Uses the service's environment: REDIS_URL, REDIS_PREFIX, EVENTSTORE_URL (see API.md).`;
+Uses the service's environment: REDIS_URL (or REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or
+REDIS_CLUSTER_NODES), REDIS_PREFIX, EVENTSTORE_URL.`;
 
 /** Bad usage or an unknown name: the message is printed, with the exit code. */
 class CliError extends Error {
@@ -99,7 +98,7 @@ const table = (rows: ProjectionStatusRow[]): string => {
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
-const run = async (invocation: Invocation, redis: RedisClient, prefix: string, eventStoreUrl: string) => {
+const run = async (invocation: Invocation, redis: Redis, prefix: string, eventStoreUrl: string) => {
   const keys = readModelKeys(prefix);
   const { command, json } = invocation;
   if (command === 'status') {
@@ -147,15 +146,12 @@ const main = async (argv: string[]): Promise<number> => {
   try {
     const invocation = parseArguments(argv);
     const config = loadConfig();
-    const redis = await connectRedis(createRedis({ url: config.redisUrl ?? DEFAULT_REDIS_URL })).catch(
-      (error: unknown) => {
-        throw new CliError(`sluice: Redis is not reachable: ${(error as Error).message}`, 1);
-      },
-    );
+    const redis = openRedis(config.redis ?? { kind: 'single', url: DEFAULT_REDIS_URL });
     try {
+      if (!(await redis.connect(3000))) throw new CliError('sluice: Redis is not reachable (3 s)', 1);
       await run(invocation, redis, config.redisPrefix, config.eventStoreUrl);
     } finally {
-      redis.destroy();
+      await redis.close();
     }
     return 0;
   } catch (error) {

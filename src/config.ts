@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseEventStoreUrl } from './eventstore/from-url';
+import { parseNodeList, type ReadFrom, type RedisTopology, redactCredentials } from './redis';
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -12,6 +13,14 @@ const positiveMs = z.coerce
   .int('must be whole milliseconds')
   .min(0)
   .max(600_000);
+
+const nodeList = z.string().superRefine((list, ctx) => {
+  try {
+    parseNodeList(list);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 
 const configSchema = z.object({
   PORT: port.default(3000),
@@ -29,8 +38,25 @@ const configSchema = z.object({
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/.+/, 'must be redis://host:port or rediss://host:port')
+    .refine((url) => URL.canParse(url) && new URL(url).hostname !== '', 'must be redis://host:port')
     .optional(),
-  REDIS_PREFIX: z.string().min(1).max(100).default('sluice:'),
+  REDIS_CLUSTER_NODES: nodeList.optional(),
+  REDIS_SENTINELS: nodeList.optional(),
+  REDIS_SENTINEL_MASTER: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be the master name the sentinels monitor ([A-Za-z0-9_.-])')
+    .optional(),
+  REDIS_READ_FROM: z.enum(['primary', 'replica'], { error: 'must be primary or replica' }).default('primary'),
+  // Braces would change the {projection} hash tag that keeps one projection in one Cluster slot.
+  REDIS_PREFIX: z
+    .string()
+    .min(1)
+    .max(100)
+    .refine(
+      (prefix) => !/[{}]/.test(prefix),
+      'must not contain { or } (they would change Redis Cluster hash slots)',
+    )
+    .default('sluice:'),
   ROLE: z.enum(['all', 'api', 'projector'], { error: 'must be all, api or projector' }).default('all'),
   ADMIN_TOKEN: z.string().min(1).optional(),
   CONSISTENCY_TIMEOUT_MS: positiveMs.default(2000),
@@ -46,8 +72,9 @@ export interface Config {
   port: number;
   host: string;
   eventStoreUrl: string;
-  /** Undefined when REDIS_URL is not set: start-up may launch a local redis-server. */
-  redisUrl: string | undefined;
+  /** Undefined when no Redis variable is set: start-up may launch a local redis-server. */
+  redis: RedisTopology | undefined;
+  redisReadFrom: ReadFrom;
   redisPrefix: string;
   role: 'all' | 'api' | 'projector';
   adminToken: string | undefined;
@@ -57,11 +84,48 @@ export interface Config {
   logLevel: string;
 }
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
+
+/** One line naming the variable and what is wrong; credentials in the value are never echoed. */
+const invalid = (variable: string, env: NodeJS.ProcessEnv, message: string): ConfigError =>
+  new ConfigError(
+    `invalid ${variable}=${JSON.stringify(redactCredentials(env[variable] ?? ''))}: ${message}`,
+  );
+
+type ParsedConfig = z.infer<typeof configSchema>;
+
+/** REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES are alternatives: at most one of them. */
+const redisTopology = (c: ParsedConfig, env: NodeJS.ProcessEnv): RedisTopology | undefined => {
+  const set = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter(
+    (name) => c[name] !== undefined,
+  );
+  if (set.length > 1)
+    throw invalid(
+      set[1]!,
+      env,
+      `${set[0]} is set too; set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES`,
+    );
+  if (c.REDIS_SENTINELS !== undefined && c.REDIS_SENTINEL_MASTER === undefined)
+    throw invalid(
+      'REDIS_SENTINEL_MASTER',
+      env,
+      'must name the master the sentinels monitor (REDIS_SENTINELS is set)',
+    );
+  if (c.REDIS_SENTINEL_MASTER !== undefined && c.REDIS_SENTINELS === undefined)
+    throw invalid('REDIS_SENTINEL_MASTER', env, 'needs REDIS_SENTINELS (the sentinels to ask)');
+  if (c.REDIS_URL !== undefined) return { kind: 'single', url: c.REDIS_URL };
+  if (c.REDIS_SENTINELS !== undefined) {
+    const { endpoints, auth } = parseNodeList(c.REDIS_SENTINELS);
+    return { kind: 'sentinel', sentinels: endpoints, masterName: c.REDIS_SENTINEL_MASTER!, auth };
+  }
+  if (c.REDIS_CLUSTER_NODES !== undefined) {
+    const { endpoints, auth } = parseNodeList(c.REDIS_CLUSTER_NODES);
+    return { kind: 'cluster', nodes: endpoints, auth };
+  }
+  return undefined;
+};
 
 /** Reads the environment; a bad variable throws one ConfigError line naming it. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
@@ -71,15 +135,15 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const parsed = configSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const variable = String(issue.path[0]);
-    throw new ConfigError(`invalid ${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`);
+    throw invalid(String(issue.path[0]), env, issue.message);
   }
   const c = parsed.data;
   return {
     port: c.PORT,
     host: c.HOST,
     eventStoreUrl: c.EVENTSTORE_URL,
-    redisUrl: c.REDIS_URL,
+    redis: redisTopology(c, env),
+    redisReadFrom: c.REDIS_READ_FROM,
     redisPrefix: c.REDIS_PREFIX,
     role: c.ROLE,
     adminToken: c.ADMIN_TOKEN,

@@ -1,8 +1,9 @@
 import { serve } from '@hono/node-server';
-import { createApp } from './app';
-import { ConfigError, DEFAULT_REDIS_URL, loadConfig } from './config';
+import { createApp, RedisRefused } from './app';
+import { ConfigError, loadConfig } from './config';
 import { ensureLocalRedis, RedisNotAvailable } from './ops/local-redis';
 import { createLogger, redactUrl } from './ops/logger';
+import { DEFAULT_REDIS_URL, describeTopology } from './redis';
 
 const SHUTDOWN_BOUND_MS = 10_000;
 
@@ -20,7 +21,8 @@ const main = async () => {
   const log = createLogger(config.logLevel);
   let localRedis: Awaited<ReturnType<typeof ensureLocalRedis>>;
   try {
-    localRedis = config.redisUrl === undefined ? await ensureLocalRedis(log) : undefined;
+    // Only when no Redis is configured at all: REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES unset.
+    localRedis = config.redis === undefined ? await ensureLocalRedis(log) : undefined;
   } catch (error) {
     if (error instanceof RedisNotAvailable) {
       process.stderr.write(`sluice: ${error.message}\n`);
@@ -28,8 +30,18 @@ const main = async () => {
     }
     throw error;
   }
-  const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
-  const app = await createApp(config, redisUrl, log);
+  const topology = config.redis ?? { kind: 'single' as const, url: DEFAULT_REDIS_URL };
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(config, topology, log);
+  } catch (error) {
+    if (error instanceof RedisRefused) {
+      process.stderr.write(`sluice: ${error.message}\n`);
+      await localRedis?.stop();
+      process.exit(1);
+    }
+    throw error;
+  }
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     log.info(
@@ -38,7 +50,8 @@ const main = async () => {
         port: info.port,
         role: config.role,
         eventStore: redactUrl(config.eventStoreUrl),
-        redis: redactUrl(redisUrl),
+        redis: describeTopology(topology),
+        readFrom: config.redisReadFrom,
         prefix: config.redisPrefix,
       },
       'sluice listening',

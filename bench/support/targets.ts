@@ -1,7 +1,7 @@
 // The two kinds of HTTP targets (the real service as a child process, and the bare Hono baseline) and the
 // table that compares them.
 import { readCheckpoint, readModelKeys } from '../../src/readmodel';
-import { createRedis } from '../../src/readmodel/redis';
+import { openRedis } from '../../src/redis';
 import { type BenchArgs, profilingFor, reportProfile, tempStore } from './bench';
 import { describeStatuses, type LoadResult } from './http-load';
 import { processMemory } from './machine';
@@ -21,12 +21,12 @@ export interface TargetRun {
 type Load = (url: string) => Promise<LoadResult>;
 
 const orderViewCheckpoint = async (prefix: string): Promise<string> => {
-  const redis = createRedis({ url: BENCH_REDIS_URL });
-  await redis.connect();
+  const redis = openRedis({ kind: 'single', url: BENCH_REDIS_URL });
   try {
+    await redis.connect(5000);
     return String((await readCheckpoint(redis, readModelKeys(prefix), 'order-view', 1)).position);
   } finally {
-    redis.destroy();
+    await redis.close();
   }
 };
 

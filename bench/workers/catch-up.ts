@@ -9,10 +9,10 @@
 //   active generation is caught up, then asks for a rebuild and times it until the new generation is active.
 
 import { allProjections } from '../../projections';
+import { loadConfig } from '../../src/config';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
 import { upcastOrderEvent } from '../../src/orders';
 import {
-  createRedis,
   type Projection,
   ProjectionRunner,
   Projector,
@@ -22,6 +22,7 @@ import {
   requestRebuild,
 } from '../../src/readmodel';
 import { Lease } from '../../src/readmodel/lease';
+import { DEFAULT_REDIS_URL, openRedis } from '../../src/redis';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -37,7 +38,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const clock = () => performance.now();
 
 const store = SqliteEventStore.open(env('BENCH_STORE'));
-const redis = createRedis({ url: env('REDIS_URL') });
+// The service's own variables choose the topology: REDIS_URL, or REDIS_CLUSTER_NODES, or REDIS_SENTINELS.
+const redis = openRedis(loadConfig().redis ?? { kind: 'single', url: DEFAULT_REDIS_URL });
 const keys = readModelKeys(env('REDIS_PREFIX'));
 const names = env('BENCH_PROJECTIONS').split(',');
 const projections = names.map((name) => {
@@ -49,11 +51,18 @@ const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
 /** Events per atomic apply; unset = the projector's default (what the service runs with). */
 const batchSize = process.env.BENCH_BATCH_SIZE ? { batchSize: Number(process.env.BENCH_BATCH_SIZE) } : {};
 
-/** CPU time of Redis's main thread so far (shared Redis: others' load counts too, so read it as an estimate). */
+/**
+ * CPU time of Redis's main threads so far, summed over the primaries (shared Redis: others' load counts
+ * too, so read it as an estimate).
+ */
 const redisCpuMs = async (): Promise<number> => {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
-  return (field('used_cpu_user_main_thread') + field('used_cpu_sys_main_thread')) * 1000;
+  let total = 0;
+  for (const node of await redis.primaries()) {
+    const info = String(await node.send(['INFO', 'cpu']));
+    const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+    total += (field('used_cpu_user_main_thread') + field('used_cpu_sys_main_thread')) * 1000;
+  }
+  return total;
 };
 
 /** A progress line with this process's CPU time and Redis's, so the bench can tell who was the bottleneck. */
@@ -127,7 +136,9 @@ const timeRebuild = async (phase: string, runners: ProjectionRunner[]) => {
     async () =>
       (
         await Promise.all(
-          runners.map((runner, i) => redis.exists(keys.generation(runner.name, replaced[i]!).checkpoint)),
+          runners.map((runner, i) =>
+            redis.primary.exists(keys.generation(runner.name, replaced[i]!).checkpoint),
+          ),
         )
       ).every((exists) => exists === 0),
     `the replaced generations of phase ${phase} to be unlinked`,
@@ -178,7 +189,7 @@ const readOnly = async (head: bigint) => {
 };
 
 const main = async () => {
-  await redis.connect();
+  if (!(await redis.connect(10_000))) throw new Error('Redis did not answer');
   const head = await store.headPosition();
   await mark({ msg: 'ready', head: String(head) });
   const mode = env('BENCH_MODE');
@@ -191,7 +202,7 @@ const main = async () => {
     await Promise.all(projections.map((projection) => projectFromScratch(projection, head, started)));
     await mark({ msg: 'all-caught-up', ms: clock() - started });
   }
-  redis.destroy();
+  await redis.close();
   await store.close();
   // maxRSS (KiB) is the process's peak resident memory: the answer to "is memory bounded?"
   emit({ msg: 'done', peakRssBytes: process.resourceUsage().maxRSS * 1024 });

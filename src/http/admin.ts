@@ -9,10 +9,10 @@ import {
   type Projection,
   type ProjectionStatusReader,
   type ReadModelKeys,
-  type RedisClient,
   replayParked,
   requestRebuild,
 } from '../readmodel';
+import type { Redis } from '../redis';
 import { problemResponses, route } from './openapi-route';
 import { toProblem } from './problem';
 import { parseParams } from './request';
@@ -21,7 +21,7 @@ export interface AdminRouteDeps {
   /** Unset: every admin call answers 403 "admin API disabled". */
   adminToken: string | undefined;
   statuses: ProjectionStatusReader;
-  redis: RedisClient;
+  redis: Redis;
   keys: ReadModelKeys;
   /** Applied to a parked event before its replay, as the projector applies it. */
   upcast?: (event: RecordedEvent) => RecordedEvent;

@@ -1,8 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
-import { NotFound, ProblemError } from '../cqrs';
+import { NotFound, ProblemError, ServiceUnavailable } from '../cqrs';
 import type { Metrics } from '../ops/metrics';
+import { isRedisUnavailable } from '../redis';
 import { type CommandRouteDeps, registerCommandRoutes } from './commands';
 import { guardBodies, observeRequests, requireValidCorrelationId } from './middleware';
 import { type OpsRouteDeps, registerOpsRoutes } from './ops';
@@ -35,6 +36,14 @@ export const createHttpApp = ({ log, metrics, commands, queries, ops, extend }: 
   app.use(guardBodies);
 
   app.onError((error, c) => {
+    if (isRedisUnavailable(error)) {
+      // Redis down or failing over: whatever route asked it, the client may try again shortly.
+      log.warn({ err: error, path: c.req.path }, 'Redis unavailable');
+      return withHeadersSetSoFar(
+        c,
+        toProblem(new ServiceUnavailable('the read model (Redis) is unavailable', 1), c.req.path),
+      );
+    }
     if (!(error instanceof ProblemError)) log.error({ err: error, path: c.req.path }, 'unhandled error');
     return withHeadersSetSoFar(c, toProblem(error, c.req.path));
   });

@@ -9,6 +9,8 @@ import { route } from './openapi-route';
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
+  /** A failure is reported (`degraded`, with the error) without failing readiness. */
+  degradesOnly?: boolean;
 }
 
 export interface OpsRouteDeps {
@@ -62,7 +64,13 @@ export const registerOpsRoutes = (app: OpenAPIHono, { checks, registry }: OpsRou
     status: z.enum(['ready', 'unavailable']),
     components: z.record(
       z.string(),
-      z.object({ status: z.enum(['up', 'down']), error: z.string().optional() }),
+      z.object({
+        status: z.enum(['up', 'down', 'degraded']).meta({
+          description:
+            '`degraded`: failing, but not a reason to take this process out (a faulted projection seen from an API process)',
+        }),
+        error: z.string().optional(),
+      }),
     ),
   });
   route(
@@ -70,7 +78,7 @@ export const registerOpsRoutes = (app: OpenAPIHono, { checks, registry }: OpsRou
     {
       method: 'get',
       path: '/ready',
-      summary: 'Readiness: the event store and Redis each answer',
+      summary: 'Readiness: the event store and Redis each answer, and no projection run here is faulted',
       tags: ['Operations'],
       responses: {
         200: {
@@ -85,16 +93,17 @@ export const registerOpsRoutes = (app: OpenAPIHono, { checks, registry }: OpsRou
     },
     async (c) => {
       const results = await Promise.all(
-        checks.map(async ({ name, check }) => {
+        checks.map(async ({ name, check, degradesOnly }) => {
           try {
             await withTimeout(check(), 1000);
             return [name, { status: 'up' as const }] as const;
           } catch (error) {
-            return [name, { status: 'down' as const, error: (error as Error).message }] as const;
+            const status = degradesOnly ? ('degraded' as const) : ('down' as const);
+            return [name, { status, error: (error as Error).message }] as const;
           }
         }),
       );
-      const ready = results.every(([, r]) => r.status === 'up');
+      const ready = results.every(([, r]) => r.status !== 'down');
       if (!ready) c.header('Retry-After', '1');
       return c.json(
         { status: ready ? 'ready' : 'unavailable', components: Object.fromEntries(results) },

@@ -11,9 +11,9 @@ import {
   listOrders,
   orderStream,
   ordersQuerySchema,
-  type ReadContext,
 } from '../orders';
-import type { Consistency, ReadModelAccess } from '../readmodel';
+import type { ReadModelAccess, ReadRequest, Requirement } from '../readmodel';
+import { isRedisUnavailable, RedisDeadlineExceeded } from '../redis';
 import { OrderIdParam } from './commands';
 import { problemResponses, route } from './openapi-route';
 import { parseParams } from './request';
@@ -105,59 +105,53 @@ const queryErrors = problemResponses({
 
 export interface QueryRouteDeps {
   readModel: ReadModelAccess;
-  read: ReadContext;
   consistencyTimeoutMs: number;
   /** False while Redis is not connected: answer 503 at once instead of waiting. */
   readModelReady: () => boolean;
 }
 
-// node-redis errors while disconnected, refused or timed out, and the replies of a Redis that is not
-// serving yet (LOADING after a restart, a failover under way); anything else is a bug and stays a 500.
-const REDIS_UNAVAILABLE =
-  /ClientClosed|ClientOffline|ConnectionTimeout|SocketClosed|ReconnectStrategy|Timeout|ECONNREFUSED|ECONNRESET|Socket closed|client is closed|offline|^(LOADING|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|READONLY)\b/i;
-const isRedisUnavailable = (error: unknown): boolean =>
-  error instanceof Error && (REDIS_UNAVAILABLE.test(error.name) || REDIS_UNAVAILABLE.test(error.message));
-
 /** Longest a read may take once its consistency wait is over: a Redis that stopped answering is a 503, not a hang. */
 const READ_DEADLINE_MS = 2000;
-
-class ReadDeadlineExceeded extends Error {
-  override readonly name = 'ReadDeadlineExceeded';
-}
 
 const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReadDeadlineExceeded(`no answer from Redis within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new RedisDeadlineExceeded(`no answer from Redis within ${ms} ms`)), ms);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 };
 
-export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
-  const { readModel, read, consistencyTimeoutMs } = deps;
+/** What each projection a query reads must reflect before the answer is `fresh`. */
+type Requirements = Map<string, Requirement>;
 
-  /** Waits as asked, runs the read, and marks the answer fresh or stale; Redis down is a 503. */
+export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
+  const { readModel, consistencyTimeoutMs } = deps;
+
+  /**
+   * Waits as asked, runs the read, and marks the answer fresh or stale; Redis down is a 503. The wait and
+   * the read go through one ReadRequest, so they look at the same connection of each projection.
+   */
   const answer = async <T>(
     c: Context,
-    wait: (() => Promise<Consistency>) | undefined,
-    run: () => Promise<T>,
+    requirements: Requirements,
+    run: (read: ReadRequest) => Promise<T>,
   ): Promise<T> => {
     if (!deps.readModelReady()) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+    const read = readModel.request();
     try {
-      if (wait)
-        c.header('X-Consistency', await withDeadline(wait(), consistencyTimeoutMs + READ_DEADLINE_MS));
-      return await withDeadline(run(), READ_DEADLINE_MS);
-    } catch (error) {
-      if (error instanceof ReadDeadlineExceeded || isRedisUnavailable(error)) {
-        throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+      if (requirements.size > 0) {
+        const wait = read.waitFor(requirements, consistencyTimeoutMs);
+        c.header('X-Consistency', await withDeadline(wait, consistencyTimeoutMs + READ_DEADLINE_MS));
       }
+      return await withDeadline(run(read), READ_DEADLINE_MS);
+    } catch (error) {
+      if (isRedisUnavailable(error)) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
       throw error;
     }
   };
-  const positionWait = (position: string | undefined, projections: string[]) =>
-    position === undefined
-      ? undefined
-      : () => readModel.waitForPosition(projections, BigInt(position), consistencyTimeoutMs);
+  /** Every projection named must have processed `position` (when one is asked for). */
+  const atPosition = (position: string | undefined, projections: string[]): Requirements =>
+    new Map(position === undefined ? [] : projections.map((p) => [p, { position: BigInt(position) }]));
 
   route(
     app,
@@ -184,24 +178,16 @@ export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
         c.req.query(),
         'query',
       );
-      const waits = [
-        query.minVersion === undefined
-          ? undefined
-          : () =>
-              readModel.waitForStreamVersion(
-                PROJECTIONS.orderView,
-                orderStream(id),
-                BigInt(query.minVersion!),
-                consistencyTimeoutMs,
-              ),
-        positionWait(query.minPosition, [PROJECTIONS.orderView]),
-      ].filter((w) => w !== undefined);
-      const wait =
-        waits.length === 0
-          ? undefined
-          : async (): Promise<Consistency> =>
-              (await Promise.all(waits.map((w) => w()))).every((r) => r === 'fresh') ? 'fresh' : 'stale';
-      const view = await answer(c, wait, () => getOrderView(read, id));
+      const requirement: Requirement = {
+        ...(query.minPosition === undefined ? {} : { position: BigInt(query.minPosition) }),
+        ...(query.minVersion === undefined
+          ? {}
+          : { stream: { name: orderStream(id), revision: BigInt(query.minVersion) } }),
+      };
+      const requirements: Requirements = new Map(
+        Object.keys(requirement).length === 0 ? [] : [[PROJECTIONS.orderView, requirement]],
+      );
+      const view = await answer(c, requirements, (read) => getOrderView(read, id));
       if (view === null) throw new NotFound(`order ${id} does not exist`);
       c.header('ETag', `"${view.version}"`);
       return c.json(view);
@@ -233,8 +219,10 @@ export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
     async (c) => {
       const { customerId } = parseParams(CustomerParam, { customerId: c.req.param('customerId') }, 'path');
       const query = parseParams(customerOrdersQuerySchema.extend(minPositionField), c.req.query(), 'query');
-      const wait = positionWait(query.minPosition, [PROJECTIONS.customerOrders, PROJECTIONS.orderView]);
-      return c.json(await answer(c, wait, () => listCustomerOrders(read, { ...query, customerId })));
+      const requirements = atPosition(query.minPosition, [PROJECTIONS.customerOrders, PROJECTIONS.orderView]);
+      return c.json(
+        await answer(c, requirements, (read) => listCustomerOrders(read, { ...query, customerId })),
+      );
     },
   );
 
@@ -257,8 +245,8 @@ export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
     },
     async (c) => {
       const query = parseParams(ordersQuerySchema.extend(minPositionField), c.req.query(), 'query');
-      const wait = positionWait(query.minPosition, [PROJECTIONS.ordersIndex, PROJECTIONS.orderView]);
-      return c.json(await answer(c, wait, () => listOrders(read, query)));
+      const requirements = atPosition(query.minPosition, [PROJECTIONS.ordersIndex, PROJECTIONS.orderView]);
+      return c.json(await answer(c, requirements, (read) => listOrders(read, query)));
     },
   );
 
@@ -291,8 +279,8 @@ export const registerQueryRoutes = (app: OpenAPIHono, deps: QueryRouteDeps) => {
     },
     async (c) => {
       const query = parseParams(revenueQuery, c.req.query(), 'query');
-      const wait = positionWait(query.minPosition, [PROJECTIONS.dailyRevenue]);
-      return c.json(await answer(c, wait, () => dailyRevenue(read, query)));
+      const requirements = atPosition(query.minPosition, [PROJECTIONS.dailyRevenue]);
+      return c.json(await answer(c, requirements, (read) => dailyRevenue(read, query)));
     },
   );
 };

@@ -10,6 +10,7 @@ export interface ProjectionMetricsSource {
       lagMs: number;
       applied: number;
       parked: number;
+      faulted: boolean;
     }>
   >;
 }
@@ -58,6 +59,12 @@ export const createMetrics = () => {
     help: 'Redis connection errors',
     registers: [registry],
   });
+  const projectionFailures = new Counter({
+    name: 'sluice_projection_failures_total',
+    help: 'Failures of a projection (runner or apply) by cause: oom, noauth, readonly, unavailable, guard, lost-state…',
+    labelNames: ['projection', 'cause'] as const,
+    registers: [registry],
+  });
   let source: ProjectionMetricsSource | undefined;
   const projectionGauge = (
     name: string,
@@ -90,6 +97,11 @@ export const createMetrics = () => {
   );
   projectionGauge('sluice_projection_events_applied', 'Events applied by this process', (p) => p.applied);
   projectionGauge(
+    'sluice_projection_faulted',
+    '1 while the projection cannot run (see lastError in /admin/projections), else 0',
+    (p) => (p.faulted ? 1 : 0),
+  );
+  projectionGauge(
     'sluice_projection_parked',
     'Events parked after their handler kept failing',
     (p) => p.parked,
@@ -103,6 +115,7 @@ export const createMetrics = () => {
     retries,
     storeErrors,
     redisErrors,
+    projectionFailures,
     setProjectionSource: (s: ProjectionMetricsSource) => {
       source = s;
     },

@@ -13,10 +13,12 @@ import type { Address, OrderStatus } from './events';
 
 export type { ReadMulti, ReadRedis } from './cursor';
 
-/** What a read needs: a Redis client and the key builder of each projection's active generation. */
+/**
+ * What a read needs: where each projection it touches is read — the key builder of its active generation,
+ * and the one connection the whole query reads that projection through.
+ */
 export interface ReadContext {
-  redis: ReadRedis;
-  keyspace: (projection: string) => Promise<(relativeKey: string) => string>;
+  projection(name: string): Promise<{ keyOf: (relativeKey: string) => string; redis: ReadRedis }>;
 }
 
 // ---- query parameters (HTTP layer parses with these; read functions take the parsed values) ----
@@ -134,8 +136,8 @@ export const toOrderView = (hash: Record<string, string>): OrderView | null => {
 /** The views of these orders in one round trip, in the same order; orders without a view are skipped. */
 const readViews = async (ctx: ReadContext, orderIds: string[]): Promise<OrderView[]> => {
   if (orderIds.length === 0) return [];
-  const keyOf = await ctx.keyspace(projectionNames.orderView);
-  const multi = orderIds.reduce((m, id) => m.hGetAll(keyOf(orderViewKeys.order(id))), ctx.redis.multi());
+  const { keyOf, redis } = await ctx.projection(projectionNames.orderView);
+  const multi = orderIds.reduce((m, id) => m.hGetAll(keyOf(orderViewKeys.order(id))), redis.multi());
   const replies = await multi.exec();
   return replies.map((reply) => toOrderView(asHash(reply))).filter((view) => view !== null);
 };
@@ -151,8 +153,8 @@ const listFromIndex = async (
   index: { projection: string; key: string; list: string; direction: Direction },
   page: { limit: number; cursor?: string | undefined },
 ): Promise<OrderPage> => {
-  const keyOf = await ctx.keyspace(index.projection);
-  const { members, nextCursor } = await readSortedSetPage(ctx.redis, keyOf(index.key), {
+  const { keyOf, redis } = await ctx.projection(index.projection);
+  const { members, nextCursor } = await readSortedSetPage(redis, keyOf(index.key), {
     list: index.list,
     direction: index.direction,
     ...page,
@@ -233,8 +235,8 @@ export const dailyRevenue = async (
 ): Promise<{ days: RevenueDay[] }> => {
   const dates = datesBetween(range.from, range.to);
   if (dates.length === 0) return { days: [] };
-  const keyOf = await ctx.keyspace(projectionNames.dailyRevenue);
-  const multi = dates.reduce((m, date) => m.hGetAll(keyOf(dailyRevenueKeys.day(date))), ctx.redis.multi());
+  const { keyOf, redis } = await ctx.projection(projectionNames.dailyRevenue);
+  const multi = dates.reduce((m, date) => m.hGetAll(keyOf(dailyRevenueKeys.day(date))), redis.multi());
   const replies = await multi.exec();
   return {
     days: dates.map((date, i) => {

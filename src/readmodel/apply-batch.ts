@@ -1,9 +1,9 @@
 import type { Position } from '../eventstore';
+import type { Redis } from '../redis';
 import type { ReadModelKeys } from './keys';
 import { encodeNotification, MAX_LISTED_STREAMS } from './notifications';
 import type { RedisWrite } from './projection';
-import type { RedisClient } from './redis';
-import { applyBatchScript, runScript } from './scripts';
+import { applyBatchScript } from './scripts';
 
 /** A recorded write and the position of the event that recorded it (named when Redis refuses the write). */
 export interface PositionedWrite extends RedisWrite {
@@ -64,7 +64,7 @@ const encodeWrites = (
  * parked in the generation's `_parked` stream by the script, and the rest of the batch is applied.
  */
 export const applyBatch = async (
-  redis: RedisClient,
+  redis: Redis,
   keys: ReadModelKeys,
   target: { projection: string; generation: number; leaseToken: string },
   batch: PreparedBatch,
@@ -90,14 +90,15 @@ export const applyBatch = async (
       : {}),
   });
   try {
-    const refused = await runScript(redis, applyBatchScript, scriptKeys, [
+    const refused = await redis.runScript(applyBatchScript, scriptKeys, [
       target.leaseToken,
       String(batch.expectedCheckpoint),
       String(batch.checkpoint),
       batch.newestRecordedAt === undefined ? '' : String(batch.newestRecordedAt),
       String(Date.now()),
-      keys.notifications,
+      keys.notifications(target.projection),
       message,
+      redis.publishCommand,
       ...versions,
       ...writes,
     ]);
@@ -112,19 +113,23 @@ export const applyBatch = async (
 
 export interface StoredCheckpoint {
   position: Position;
+  /** No checkpoint at all: a generation never applied to, or one whose checkpoint was lost. */
+  missing: boolean;
   recordedAt?: number;
   appliedAt?: number;
 }
 
+/** The checkpoint of a generation on its primary (`position` 0 when there is none). */
 export const readCheckpoint = async (
-  redis: RedisClient,
+  redis: Redis,
   keys: ReadModelKeys,
   projection: string,
   generation: number,
 ): Promise<StoredCheckpoint> => {
-  const stored = await redis.hGetAll(keys.generation(projection, generation).checkpoint);
+  const stored = await redis.primary.hGetAll(keys.generation(projection, generation).checkpoint);
   return {
     position: BigInt(stored.position ?? '0'),
+    missing: stored.position === undefined,
     ...(stored.recordedAt === undefined ? {} : { recordedAt: Number(stored.recordedAt) }),
     ...(stored.appliedAt === undefined ? {} : { appliedAt: Number(stored.appliedAt) }),
   };

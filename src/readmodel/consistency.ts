@@ -1,34 +1,47 @@
-import { readCheckpoint } from './apply-batch';
-import { readActiveGeneration } from './generations';
+import type { ReadConnection, Redis, RedisCommands } from '../redis';
 import type { ReadModelKeys } from './keys';
 import type { NotificationHub } from './notification-hub';
 import type { Notification } from './notifications';
-import type { RedisClient } from './redis';
 
 export type Consistency = 'fresh' | 'stale';
 
 /** How long a cached active generation is trusted without a notification (a missed flip heals by then). */
 const GENERATION_CACHE_MS = 1000;
+/** Longest pause between checks of a replica that a notification says is about to have the data. */
+const REPLICA_RECHECK_MAX_MS = 50;
+
+/** What a read of a projection must reflect: a position, and/or a stream at a revision. */
+export interface Requirement {
+  position?: bigint;
+  stream?: { name: string; revision: bigint };
+}
+
+/** Where a request reads one projection: its active generation's keys on one connection. */
+export interface ProjectionReadTarget {
+  keyOf: (relativeKey: string) => string;
+  redis: RedisCommands;
+}
+
+interface Session extends ProjectionReadTarget {
+  projection: string;
+  generation: number;
+  connection: ReadConnection;
+}
 
 /**
- * The query side's view of the read model: which generation of each projection is active, and
- * read-your-writes waits woken by the projectors' notifications (no polling).
+ * The query side's view of the read model: which generation of each projection is active (cached,
+ * refreshed by flip notifications), and one ReadRequest per query.
  */
 export class ReadModelAccess {
   private readonly generations = new Map<string, { generation: number; at: number }>();
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly keys: ReadModelKeys,
-    private readonly hub: NotificationHub,
+    readonly redis: Redis,
+    readonly keys: ReadModelKeys,
+    readonly hub: NotificationHub,
   ) {
     hub.listen((notification) => {
-      if (notification.kind === 'flipped') {
-        this.generations.set(notification.projection, {
-          generation: notification.generation,
-          at: Date.now(),
-        });
-      }
+      if (notification.kind === 'flipped') this.remember(notification.projection, notification.generation);
     });
   }
 
@@ -37,39 +50,28 @@ export class ReadModelAccess {
     this.generations.clear();
   }
 
-  async activeGeneration(projection: string): Promise<number> {
+  remember(projection: string, generation: number): void {
+    this.generations.set(projection, { generation, at: Date.now() });
+  }
+
+  /** The active generation, read from `redis` (the request's connection) unless recently known. */
+  async activeGeneration(projection: string, redis: RedisCommands): Promise<number> {
     const cached = this.generations.get(projection);
     if (cached && Date.now() - cached.at < GENERATION_CACHE_MS) return cached.generation;
-    const generation = await readActiveGeneration(this.redis, this.keys, projection);
-    this.generations.set(projection, { generation, at: Date.now() });
+    const active = await redis.get(this.keys.active(projection));
+    const generation = active === null ? 1 : Number(active);
+    this.remember(projection, generation);
     return generation;
   }
 
-  /** Resolves relative keys of a projection against its active generation. */
-  async keyspace(projection: string): Promise<(relativeKey: string) => string> {
-    return this.keys.generation(projection, await this.activeGeneration(projection)).key;
+  /** One query's reads: each projection read through one connection, waits checked on that connection. */
+  request(): ReadRequest {
+    return new ReadRequest(this);
   }
 
   /** Waits until every listed projection has processed `position`, or the timeout. */
   waitForPosition(projections: string[], position: bigint, timeoutMs: number): Promise<Consistency> {
-    const behind = new Set(projections);
-    return this.waitUntil(
-      timeoutMs,
-      (notification, isActive) => {
-        if (notification.kind !== 'applied' || !isActive) return behind.size === 0;
-        if (BigInt(notification.position) >= position) behind.delete(notification.projection);
-        return behind.size === 0;
-      },
-      async () => {
-        for (const projection of [...behind]) {
-          const generation = await this.activeGeneration(projection);
-          const stored = await readCheckpoint(this.redis, this.keys, projection, generation);
-          if (stored.position >= position) behind.delete(projection);
-        }
-        return behind.size === 0;
-      },
-      projections,
-    );
+    return this.request().waitFor(new Map(projections.map((p) => [p, { position }])), timeoutMs);
   }
 
   /** Waits until a projection has applied `stream` up to `revision`, or the timeout. */
@@ -79,72 +81,162 @@ export class ReadModelAccess {
     revision: bigint,
     timeoutMs: number,
   ): Promise<Consistency> {
-    const check = async () => {
-      const generation = await this.activeGeneration(projection);
-      const stored = await this.redis.hGet(
-        this.keys.generation(projection, generation).streamVersions,
-        stream,
-      );
-      return stored !== null && BigInt(stored) >= revision;
-    };
-    return this.waitUntil(
-      timeoutMs,
-      (notification, isActive) => {
-        if (notification.kind !== 'applied' || !isActive) return false;
-        const listed = notification.streams?.[stream];
-        return listed !== undefined && BigInt(listed) >= revision;
-      },
-      check,
-      [projection],
-      (notification) => notification.kind === 'flipped' || notification.streams === undefined,
+    return this.request().waitFor(new Map([[projection, { stream: { name: stream, revision } }]]), timeoutMs);
+  }
+}
+
+/**
+ * The reads of one query. Each projection it touches gets one connection (a replica, or the primary) for
+ * the whole request: a wait checks the generation's checkpoint or stream version on that connection, and the
+ * reads that follow on the same connection see at least that. A notification only says where to look: a
+ * replica may get it before the data, so the wait checks the replica again until it has the data too.
+ */
+export class ReadRequest {
+  private readonly sessions = new Map<string, Promise<Session>>();
+
+  constructor(private readonly access: ReadModelAccess) {}
+
+  /** Where to read a projection in this request (its active generation, on one connection). */
+  projection(projection: string): Promise<ProjectionReadTarget> {
+    return this.session(projection);
+  }
+
+  private session(projection: string): Promise<Session> {
+    let session = this.sessions.get(projection);
+    if (session === undefined) {
+      session = this.open(projection);
+      session.catch(() => this.sessions.delete(projection)); // a failed open is tried again on the next call
+      this.sessions.set(projection, session);
+    }
+    return session;
+  }
+
+  private async open(projection: string): Promise<Session> {
+    const { redis, keys } = this.access;
+    const connection = redis.readConnection(keys.active(projection));
+    const generation = await this.access.activeGeneration(projection, connection.commands);
+    return this.withGeneration(
+      { projection, generation, connection, redis: connection.commands, keyOf: () => '' },
+      generation,
     );
   }
 
+  private withGeneration(session: Session, generation: number): Session {
+    session.generation = generation;
+    session.keyOf = this.access.keys.generation(session.projection, generation).key;
+    return session;
+  }
+
   /**
-   * Listens before it checks, so a notification between the check and the listen cannot be missed.
-   * `recheckOn` names notifications that say too little and need a fresh look at Redis.
+   * Waits until every projection named reflects its requirement, or the timeout: `fresh` or `stale`.
+   * Woken by the projectors' notifications, never by polling, except for the short re-checks of a replica
+   * that a notification says is about to have what the wait needs.
    */
-  private waitUntil(
-    timeoutMs: number,
-    satisfiedBy: (notification: Notification, isActive: boolean) => boolean,
-    check: () => Promise<boolean>,
-    projections: string[],
-    recheckOn: (notification: Notification) => boolean = (notification) => notification.kind === 'flipped',
-  ): Promise<Consistency> {
+  waitFor(requirements: Map<string, Requirement>, timeoutMs: number): Promise<Consistency> {
+    const { hub } = this.access;
+    const pending = new Map(requirements);
     return new Promise<Consistency>((resolve, reject) => {
       let settled = false;
-      const finish = (outcome: Consistency) => {
+      const timers = new Set<NodeJS.Timeout>();
+      const finish = (outcome: Consistency | Error) => {
         if (settled) return;
         settled = true;
-        stopListening();
-        clearTimeout(timer);
-        resolve(outcome);
+        stopNotifications();
+        stopReconnects();
+        for (const timer of timers) clearTimeout(timer);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
       };
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        stopListening();
-        clearTimeout(timer);
-        reject(error);
+      const later = (ms: number, run: () => void) => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          run();
+        }, ms);
+        timers.add(timer);
       };
-      const recheck = (onError: (error: unknown) => void = fail) =>
-        check().then((ok) => ok && finish('fresh'), onError);
-      const stopNotifications = this.hub.listen((notification) => {
-        if (!projections.includes(notification.projection)) return;
-        if (recheckOn(notification)) return void recheck();
-        const active = this.generations.get(notification.projection)?.generation;
-        if (satisfiedBy(notification, active === undefined || active === notification.generation))
-          finish('fresh');
+      /** Looks at Redis; `backoffMs` > 0: a notification said it is there, so look again until it is. */
+      const recheck = (
+        projection: string,
+        backoffMs = 0,
+        onError = (error: unknown) => finish(error as Error),
+      ) => {
+        const requirement = pending.get(projection);
+        if (requirement === undefined || settled) return;
+        this.check(projection, requirement).then((met) => {
+          if (settled || !pending.has(projection)) return;
+          if (met) {
+            pending.delete(projection);
+            if (pending.size === 0) finish('fresh');
+          } else if (backoffMs > 0) {
+            later(backoffMs, () => recheck(projection, Math.min(backoffMs * 2, REPLICA_RECHECK_MAX_MS)));
+          }
+        }, onError);
+      };
+      const stopNotifications = hub.listen((notification) => {
+        const requirement = pending.get(notification.projection);
+        if (requirement === undefined) return;
+        void this.session(notification.projection).then((session) => {
+          const reached = this.reachedBy(notification, requirement, session.generation);
+          if (reached === false) return;
+          if (reached === true && !session.connection.replica) {
+            // The primary applied the batch before it published: nothing more to look at.
+            pending.delete(notification.projection);
+            if (pending.size === 0) finish('fresh');
+            return;
+          }
+          recheck(notification.projection, reached === true ? 1 : 0);
+        }, finish);
       });
       // Notifications published while the subscriber was reconnecting are lost: look at Redis again
       // (a failed look here is no answer yet: Redis may be flapping, and the timeout still bounds the wait).
-      const stopReconnects = this.hub.onReconnect(() => void recheck(() => {}));
-      const stopListening = () => {
-        stopNotifications();
-        stopReconnects();
-      };
-      const timer = setTimeout(() => finish('stale'), timeoutMs);
-      void recheck();
+      const stopReconnects = hub.onReconnect(() => {
+        for (const projection of pending.keys()) recheck(projection, 0, () => {});
+      });
+      later(timeoutMs, () => finish('stale'));
+      for (const projection of pending.keys()) recheck(projection);
     });
+  }
+
+  /**
+   * True, false, or undefined when the notification says too little (a flip, a batch of too many streams
+   * to list) and Redis must be asked.
+   */
+  private reachedBy(notification: Notification, requirement: Requirement, generation: number) {
+    if (notification.kind === 'flipped') return undefined;
+    if (notification.generation !== generation) return false; // a rebuild's batch, or a flip not seen yet
+    if (requirement.position !== undefined && BigInt(notification.position) < requirement.position)
+      return false;
+    if (requirement.stream !== undefined) {
+      if (notification.streams === undefined) return undefined;
+      const listed = notification.streams[requirement.stream.name];
+      if (listed === undefined || BigInt(listed) < requirement.stream.revision) return false;
+    }
+    return true;
+  }
+
+  /** One MULTI on the request's connection: the active pointer and what the requirement names. */
+  private async check(projection: string, requirement: Requirement): Promise<boolean> {
+    const session = await this.session(projection);
+    const { keys } = this.access;
+    const generationKeys = keys.generation(projection, session.generation);
+    const multi = session.redis.multi().get(keys.active(projection));
+    if (requirement.position !== undefined) multi.hGet(generationKeys.checkpoint, 'position');
+    if (requirement.stream !== undefined) multi.hGet(generationKeys.streamVersions, requirement.stream.name);
+    const [active, ...values] = (await multi.exec()) as Array<string | null>;
+    const generation = active === null || active === undefined ? 1 : Number(active);
+    if (generation !== session.generation) {
+      // Flipped since the request began: read the new generation, and check it instead.
+      this.access.remember(projection, generation);
+      this.withGeneration(session, generation);
+      return this.check(projection, requirement);
+    }
+    let i = 0;
+    if (requirement.position !== undefined && BigInt(values[i++] ?? '0') < requirement.position) return false;
+    if (requirement.stream !== undefined) {
+      const stored = values[i];
+      if (stored === null || stored === undefined || BigInt(stored) < requirement.stream.revision)
+        return false;
+    }
+    return true;
   }
 }

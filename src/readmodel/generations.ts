@@ -1,61 +1,87 @@
-import { createHash } from 'node:crypto';
+import { anyKeyWithPrefix, luaScript, type Redis, scanPrefix } from '../redis';
 import type { ReadModelKeys } from './keys';
-import type { RedisClient } from './redis';
-import { type RedisScript, runScript } from './scripts';
 
-/** A Lua script with its sha, for runScript (EVALSHA, loading it on NOSCRIPT). */
-export const luaScript = (source: string): RedisScript => ({
-  source,
-  sha: createHash('sha1').update(source).digest('hex'),
-});
+/** A pointer or checkpoint that must exist is gone while the data it describes is there (eviction, a hand). */
+export class ReadModelStateLost extends Error {
+  override readonly name = 'ReadModelStateLost';
+}
 
 /** The generation queries read; 1 before anything was ever projected. */
-export const readActiveGeneration = async (redis: RedisClient, keys: ReadModelKeys, projection: string) => {
-  const active = await redis.get(keys.active(projection));
+export const readActiveGeneration = async (redis: Redis, keys: ReadModelKeys, projection: string) => {
+  const active = await redis.primary.get(keys.active(projection));
   return active === null ? 1 : Number(active);
 };
 
-/** First start of a projection: generation 1 is active and was built by this code version. */
+/**
+ * KEYS: 1 active, 2 generation counter, 3 built-by versions. ARGV: 1 code version.
+ * First start: generation 1 becomes active, built by this version. An active pointer that is missing while
+ * the counter or the versions exist was lost: it is reported, never quietly recreated as generation 1.
+ */
+const ensureActiveScript = luaScript(`#!lua
+local active = redis.call('GET', KEYS[1])
+if active then
+  redis.call('HSETNX', KEYS[3], 'g' .. active, ARGV[1])
+  return active
+end
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then
+  return redis.error_reply('LOST_ACTIVE the active-generation pointer is missing while the projection has generations')
+end
+redis.call('SET', KEYS[1], '1')
+redis.call('SET', KEYS[2], '1')
+redis.call('HSET', KEYS[3], 'g1', ARGV[1])
+return '1'`);
+
+/** The active generation, made generation 1 on the very first start; throws ReadModelStateLost. */
 export const ensureActiveGeneration = async (
-  redis: RedisClient,
+  redis: Redis,
   keys: ReadModelKeys,
   projection: string,
   version: number,
 ): Promise<number> => {
-  await redis.set(keys.active(projection), '1', { condition: 'NX' });
-  await redis.set(keys.generationCounter(projection), '1', { condition: 'NX' });
-  const active = await readActiveGeneration(redis, keys, projection);
-  await redis.hSetNX(keys.versions(projection), `g${active}`, String(version));
-  return active;
+  try {
+    const active = await redis.runScript(
+      ensureActiveScript,
+      [keys.active(projection), keys.generationCounter(projection), keys.versions(projection)],
+      [String(version)],
+    );
+    return Number(active);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.startsWith('LOST_ACTIVE'))
+      throw new ReadModelStateLost(
+        `${projection}: ${message.slice('LOST_ACTIVE '.length)} (evicted or deleted?); rebuild the projection`,
+      );
+    throw error;
+  }
 };
 
 /** The code version that built (or, for a rebuild under way, is building) a generation. */
 export const builtByVersion = async (
-  redis: RedisClient,
+  redis: Redis,
   keys: ReadModelKeys,
   projection: string,
   generation: number,
 ) => {
-  const version = await redis.hGet(keys.versions(projection), `g${generation}`);
+  const version = await redis.primary.hGet(keys.versions(projection), `g${generation}`);
   return version === null ? undefined : Number(version);
 };
 
-export const rebuildingGeneration = async (redis: RedisClient, keys: ReadModelKeys, projection: string) => {
-  const generation = await redis.get(keys.rebuilding(projection));
+export const rebuildingGeneration = async (redis: Redis, keys: ReadModelKeys, projection: string) => {
+  const generation = await redis.primary.get(keys.rebuilding(projection));
   return generation === null ? undefined : Number(generation);
 };
 
 /**
  * KEYS: 1 rebuilding, 2 generation counter, 3 active. One step, so concurrent requests (two admins, two
  * processes starting with a new version) all answer the same generation and no number is handed out twice.
- * The counter starts at the active generation when it is missing (a rebuild asked before the first start).
+ * A rebuild asked before the first start makes generation 1 the active one first, as the first start would;
+ * so does one asked to recover from a lost active pointer, until the rebuilt generation replaces it.
  */
-const requestRebuildScript = luaScript(`
+const requestRebuildScript = luaScript(`#!lua
 local under_way = redis.call('GET', KEYS[1])
 if under_way then return under_way end
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('SET', KEYS[2], redis.call('GET', KEYS[3]) or '1')
-end
+if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SET', KEYS[3], '1') end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], redis.call('GET', KEYS[3])) end
 local next = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], next)
 return tostring(next)`);
@@ -66,12 +92,11 @@ return tostring(next)`);
  * next tick (at most leaseTtl/5, 1 s by default) and runs it beside the active generation.
  */
 export const requestRebuild = async (
-  redis: RedisClient,
+  redis: Redis,
   keys: ReadModelKeys,
   projection: string,
 ): Promise<number> => {
-  const generation = await runScript(
-    redis,
+  const generation = await redis.runScript(
     requestRebuildScript,
     [keys.rebuilding(projection), keys.generationCounter(projection), keys.active(projection)],
     [],
@@ -80,23 +105,38 @@ export const requestRebuild = async (
 };
 
 /**
- * Deletes a generation's keys in the background: SCAN + UNLINK, never KEYS. The checkpoint goes last, so
- * an unlink cut short (crash) still leaves the mark by which the next holder finds the leftovers.
+ * True when a generation whose checkpoint is missing still has keys: the checkpoint was lost (evicted,
+ * deleted), and starting again from 0 would apply every event twice. A fresh generation has none.
+ */
+export const generationHasKeys = async (
+  redis: Redis,
+  keys: ReadModelKeys,
+  projection: string,
+  generation: number,
+): Promise<boolean> => {
+  const generationKeys = keys.generation(projection, generation);
+  if ((await redis.primary.exists([generationKeys.streamVersions, generationKeys.parked])) > 0) return true;
+  return anyKeyWithPrefix(redis, generationKeys.base);
+};
+
+/**
+ * Deletes a generation's keys in the background: SCAN + UNLINK on every primary, never KEYS. The checkpoint
+ * goes last, so an unlink cut short (crash) still leaves the mark by which the next holder finds the leftovers.
  */
 export const unlinkGeneration = async (
-  redis: RedisClient,
+  redis: Redis,
   keys: ReadModelKeys,
   projection: string,
   generation: number,
 ): Promise<number> => {
   const generationKeys = keys.generation(projection, generation);
-  const pattern = `${generationKeys.base.replace(/[*?[\]\\]/g, '\\$&')}*`;
   let unlinked = 0;
-  for await (const batch of redis.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
+  await scanPrefix(redis, generationKeys.base, async (batch) => {
     const others = batch.filter((key) => key !== generationKeys.checkpoint);
-    if (others.length > 0) unlinked += await redis.unlink(others);
-  }
-  unlinked += await redis.unlink(generationKeys.checkpoint);
-  await redis.hDel(keys.versions(projection), `g${generation}`);
+    if (others.length > 0) unlinked += await redis.primary.unlink(others);
+    return true;
+  });
+  unlinked += await redis.primary.unlink(generationKeys.checkpoint);
+  await redis.primary.hDel(keys.versions(projection), `g${generation}`);
   return unlinked;
 };

@@ -1,7 +1,14 @@
 export { type PreparedBatch, readCheckpoint } from './apply-batch';
-export { type Consistency, ReadModelAccess } from './consistency';
+export {
+  type Consistency,
+  type ProjectionReadTarget,
+  ReadModelAccess,
+  ReadRequest,
+  type Requirement,
+} from './consistency';
 export {
   builtByVersion,
+  ReadModelStateLost,
   readActiveGeneration,
   rebuildingGeneration,
   requestRebuild,
@@ -19,8 +26,13 @@ export {
   recordWrites,
   WriteBatch,
 } from './projection';
-export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
-export { Projector, type ProjectorStats, type ProjectorStatus } from './projector';
+export { ProjectionRunner, type ProjectionRunnerOptions, type RunnerFault } from './projection-runner';
+export {
+  ApplyPaused,
+  Projector,
+  type ProjectorFailureCause,
+  type ProjectorStats,
+  type ProjectorStatus,
+} from './projector';
 export { UNLINK_GRACE_MS } from './rebuild';
-export { connectRedis, createRedis, type RedisClient } from './redis';
 export { type ProjectionStatus, ProjectionStatusReader, type ProjectionStatusRow } from './status';

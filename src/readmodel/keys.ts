@@ -2,8 +2,11 @@ import { generationPrefix, projectionKey } from './projection';
 
 /** Every Redis key the read-model machinery (not the projections themselves) uses, in one place. */
 export const readModelKeys = (redisPrefix: string) => ({
-  /** Channel of the projectors' notifications (new positions, generation flips). */
-  notifications: `${redisPrefix}notifications`,
+  /**
+   * Channel of a projection's notifications (new positions, generation flips). One per projection, in the
+   * projection's hash slot: on a Cluster it is a sharded channel that stays in the projection's shard.
+   */
+  notifications: (projection: string) => projectionKey(redisPrefix, projection, 'notifications'),
   active: (projection: string) => projectionKey(redisPrefix, projection, 'active'),
   /** Last generation number handed out; a rebuild takes the next one, so numbers are never reused. */
   generationCounter: (projection: string) => projectionKey(redisPrefix, projection, 'generations'),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from './redis';
-import { releaseLeaseScript, renewLeaseScript, runScript } from './scripts';
+import type { Redis } from '../redis';
+import { releaseLeaseScript, renewLeaseScript } from './scripts';
 
 /**
  * A lease in Redis (SET NX PX, renewed). Its token is the fencing token: the apply script refuses
@@ -10,7 +10,7 @@ export class Lease {
   private currentToken: string | undefined;
 
   constructor(
-    private readonly redis: RedisClient,
+    private readonly redis: Redis,
     private readonly key: string,
     readonly ttlMs: number,
   ) {}
@@ -26,8 +26,7 @@ export class Lease {
   /** Takes the lease when free; renews it when already ours. */
   async acquireOrRenew(): Promise<boolean> {
     if (this.currentToken !== undefined) {
-      const renewed = await runScript(
-        this.redis,
+      const renewed = await this.redis.runScript(
         renewLeaseScript,
         [this.key],
         [this.currentToken, String(this.ttlMs)],
@@ -37,7 +36,7 @@ export class Lease {
       return false;
     }
     const token = randomUUID();
-    const set = await this.redis.set(this.key, token, {
+    const set = await this.redis.primary.set(this.key, token, {
       condition: 'NX',
       expiration: { type: 'PX', value: this.ttlMs },
     });
@@ -53,6 +52,6 @@ export class Lease {
   async release(): Promise<void> {
     const token = this.currentToken;
     this.currentToken = undefined;
-    if (token !== undefined) await runScript(this.redis, releaseLeaseScript, [this.key], [token]);
+    if (token !== undefined) await this.redis.runScript(releaseLeaseScript, [this.key], [token]);
   }
 }

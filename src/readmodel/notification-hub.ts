@@ -1,5 +1,5 @@
+import type { Redis, RedisSubscription } from '../redis';
 import { decodeNotification, type Notification } from './notifications';
-import type { RedisClient } from './redis';
 
 export type NotificationListener = (notification: Notification) => void;
 
@@ -7,22 +7,22 @@ export type NotificationListener = (notification: Notification) => void;
 const START_WAIT_MS = 2000;
 
 /**
- * One subscriber connection per process, fanned out in memory to every waiter: a thousand waiting
- * reads cost one Redis connection and one message per batch, not a thousand polls.
+ * One subscription per process (one connection per node that carries a projection's channel), fanned out in
+ * memory to every waiter: a thousand waiting reads cost one message per batch, not a thousand polls.
  *
- * node-redis reconnects the subscriber by itself and re-sends the SUBSCRIBE before it reports `ready`;
- * on each `ready` the hub tells its reconnect listeners, because messages published while it was away
- * are lost and anything that waits on them must look at Redis again.
+ * The subscription follows reconnects and failovers; after each re-subscription the hub tells its reconnect
+ * listeners, because messages published while it was away are lost and anything that waits on them must
+ * look at Redis again.
  */
 export class NotificationHub {
   private readonly listeners = new Set<NotificationListener>();
   private readonly reconnectListeners = new Set<() => void>();
-  private subscriber: RedisClient | undefined;
-  private subscribedOnce = false;
+  private subscription: RedisSubscription | undefined;
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly channel: string,
+    private readonly redis: Redis,
+    /** One channel per projection (ReadModelKeys.notifications). */
+    private readonly channels: string[],
     /** Called when the subscriber (re)connects: anything cached from notifications may have been missed. */
     private readonly onResubscribed?: () => void,
   ) {}
@@ -32,21 +32,23 @@ export class NotificationHub {
    * subscribing in the background, so start-up never hangs on Redis (commands work without it).
    */
   async start(waitMs = START_WAIT_MS): Promise<void> {
-    if (this.subscriber !== undefined) return;
-    const subscriber = this.redis.duplicate();
-    this.subscriber = subscriber;
-    let firstSubscription: () => void = () => {};
-    const subscribed = new Promise<true>((resolve) => {
-      firstSubscription = () => resolve(true);
+    if (this.subscription !== undefined) return;
+    const subscription = this.redis.subscribe({
+      channels: this.channels,
+      onMessage: (message) => this.dispatch(message),
+      onResubscribed: () => {
+        this.onResubscribed?.();
+        for (const listener of [...this.reconnectListeners]) listener();
+      },
     });
-    subscriber.on('error', () => {}); // the main client reports connection errors; this one just reconnects
-    subscriber.on('ready', () => void this.onReady(subscriber, firstSubscription));
-    subscriber.connect().catch(() => {}); // closed before it ever connected
+    this.subscription = subscription;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), waitMs);
     });
-    const done = await Promise.race([subscribed, gaveUp]).finally(() => clearTimeout(timer));
+    const done = await Promise.race([subscription.subscribed.then(() => true), gaveUp]).finally(() =>
+      clearTimeout(timer),
+    );
     if (!done) throw new Error(`Redis did not answer within ${waitMs} ms; subscribing in the background`);
   }
 
@@ -55,7 +57,7 @@ export class NotificationHub {
     return () => this.listeners.delete(listener);
   }
 
-  /** `listener` runs after every (re)subscription: notifications may have been missed just before. */
+  /** `listener` runs after every re-subscription: notifications may have been missed just before. */
   onReconnect(listener: () => void): () => void {
     this.reconnectListeners.add(listener);
     return () => this.reconnectListeners.delete(listener);
@@ -65,32 +67,14 @@ export class NotificationHub {
     return this.listeners.size;
   }
 
-  /** True while the subscriber is connected and subscribed. */
+  /** True while every channel is subscribed on a connection that is up. */
   get subscribed(): boolean {
-    return this.subscriber?.isReady ?? false;
+    return this.subscription?.isReady ?? false;
   }
 
   async close(): Promise<void> {
-    const subscriber = this.subscriber;
-    this.subscriber = undefined;
-    this.subscribedOnce = false;
-    if (subscriber?.isOpen) subscriber.destroy();
-  }
-
-  /** node-redis re-sends an accepted SUBSCRIBE itself on reconnect; until one is accepted, each ready tries. */
-  private async onReady(subscriber: RedisClient, firstSubscription: () => void): Promise<void> {
-    if (this.subscriber !== subscriber) return; // closed meanwhile
-    if (!this.subscribedOnce) {
-      try {
-        await subscriber.subscribe(this.channel, (message: string) => this.dispatch(message));
-      } catch {
-        return; // the connection dropped again: the next ready tries again
-      }
-      this.subscribedOnce = true;
-      firstSubscription();
-    }
-    this.onResubscribed?.();
-    for (const listener of [...this.reconnectListeners]) listener();
+    this.subscription?.close();
+    this.subscription = undefined;
   }
 
   private dispatch(message: string): void {

@@ -1,10 +1,9 @@
 import type { RecordedEvent } from '../eventstore';
+import { luaScript, type Redis } from '../redis';
 import { invalidArguments } from './batch-builder';
-import { luaScript, readActiveGeneration } from './generations';
+import { readActiveGeneration } from './generations';
 import type { ReadModelKeys } from './keys';
 import { type Projection, type RedisWrite, recordWrites } from './projection';
-import type { RedisClient } from './redis';
-import { runScript } from './scripts';
 
 /**
  * One entry of a generation's `_parked` stream: an event whose handler (or upcaster) kept failing, parked
@@ -48,13 +47,13 @@ const toParkedEvent = ({ id, message }: { id: string; message: Record<string, st
 
 /** The active generation's parked events, oldest first. */
 export const listParked = async (
-  redis: RedisClient,
+  redis: Redis,
   keys: ReadModelKeys,
   projection: string,
   limit = 1000,
 ): Promise<ParkedEvent[]> => {
   const generation = await readActiveGeneration(redis, keys, projection);
-  const entries = await redis.xRange(keys.generation(projection, generation).parked, '-', '+', {
+  const entries = await redis.primary.xRange(keys.generation(projection, generation).parked, '-', '+', {
     COUNT: limit,
   });
   return entries.map(toParkedEvent);
@@ -71,7 +70,7 @@ export const listParked = async (
  * A generation that is no longer active is left alone: it is about to be unlinked, and its replacement ran
  * the event itself.
  */
-const replayScript = luaScript(`
+const replayScript = luaScript(`#!lua
 if (redis.call('GET', KEYS[1]) or '1') ~= ARGV[1] then return 'NOT_ACTIVE' end
 if #redis.call('XRANGE', KEYS[2], ARGV[2], ARGV[2]) == 0 then return 'GONE' end
 local i = 5
@@ -155,7 +154,7 @@ const replayPlan = (
  * ZADD of a fact the event carries) make that order matter little.
  */
 export const replayParked = async (
-  redis: RedisClient,
+  redis: Redis,
   keys: ReadModelKeys,
   projection: Projection,
   upcast: (event: RecordedEvent) => RecordedEvent = (event) => event,
@@ -163,12 +162,14 @@ export const replayParked = async (
   const generation = await readActiveGeneration(redis, keys, projection.name);
   const generationKeys = keys.generation(projection.name, generation);
   const outcome = { replayed: 0, failed: 0 };
-  const remaining = async () => ({ ...outcome, remaining: await redis.xLen(generationKeys.parked) });
+  const remaining = async () => ({ ...outcome, remaining: await redis.primary.xLen(generationKeys.parked) });
   // Only entries parked before the replay began (a write refused again is parked anew, after them).
-  const last = (await redis.xRevRange(generationKeys.parked, '+', '-', { COUNT: 1 }))[0]?.id;
+  const last = (await redis.primary.xRevRange(generationKeys.parked, '+', '-', { COUNT: 1 }))[0]?.id;
   let from = '-';
   while (last !== undefined) {
-    const page = (await redis.xRange(generationKeys.parked, from, last, { COUNT: PAGE })).map(toParkedEvent);
+    const page = (await redis.primary.xRange(generationKeys.parked, from, last, { COUNT: PAGE })).map(
+      toParkedEvent,
+    );
     for (const parked of page) {
       const plan = replayPlan(parked, projection, upcast, generationKeys.key);
       if (plan === undefined) {
@@ -177,7 +178,7 @@ export const replayParked = async (
       }
       const scriptKeys = [keys.active(projection.name), generationKeys.parked];
       const args = [String(generation), parked.id, plan.mode, parked.position];
-      const result = await runScript(redis, replayScript, scriptKeys, [
+      const result = await redis.runScript(replayScript, scriptKeys, [
         ...args,
         ...encodeWrites(plan.writes, scriptKeys),
       ]);

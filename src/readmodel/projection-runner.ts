@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../eventstore';
+import { type Redis, redisFailureCause } from '../redis';
 import {
   builtByVersion,
   ensureActiveGeneration,
+  ReadModelStateLost,
   rebuildingGeneration,
   requestRebuild,
   unlinkGeneration,
@@ -10,31 +12,47 @@ import {
 import type { ReadModelKeys } from './keys';
 import { Lease } from './lease';
 import type { Projection } from './projection';
-import { Projector } from './projector';
+import { Projector, type ProjectorFailureCause, type ProjectorStatus } from './projector';
 import { claimRebuild, flipToRebuilt, leftoverGenerations, UNLINK_GRACE_MS } from './rebuild';
-import type { RedisClient } from './redis';
+import { publishStateScript } from './scripts';
 
 export interface ProjectionRunnerOptions {
   projection: Projection;
   store: EventStore;
-  redis: RedisClient;
+  redis: Redis;
   keys: ReadModelKeys;
   upcast?: (event: RecordedEvent) => RecordedEvent;
   leaseTtlMs?: number;
   batchSize?: number;
   /** How long an old generation outlives a flip before it is unlinked (default UNLINK_GRACE_MS). */
   unlinkGraceMs?: number;
+  /** Why projectors must not apply now (see ProjectorOptions.guard). */
+  guard?: () => string | undefined;
+  /** Every failure of this projection's runner or projectors, with its cause (for a metric). */
+  onFailure?: (cause: ProjectorFailureCause) => void;
   log?: Logger;
 }
 
 /** Pause before asking again to flip when the rebuilt generation was a batch behind the active one. */
 const FLIP_RETRY_MS = 25;
+/** A fault that lasts is logged again this often (with its cause), not on every tick. */
+const FAULT_LOG_EVERY_MS = 30_000;
+
+/** Why this runner cannot run its projection now (it cannot reach Redis, its state was lost…). */
+export interface RunnerFault {
+  cause: ProjectorFailureCause;
+  message: string;
+  since: number;
+}
 
 /**
  * Runs one projection in this process while it holds the projection's lease: the active generation's
  * projector, and a rebuild projector beside it when a rebuild is asked for (by anyone: the request is a key
  * in Redis, looked at on every tick). Without the lease it stands by and tries again on every tick, so it
  * takes over within the lease time when the holder dies, and resumes a rebuild that holder left half done.
+ *
+ * A tick that fails is a fault: logged with its cause, shown as `faulted` (here and, where Redis takes it,
+ * in the projection's state hash that /admin/projections reads), and tried again on the next tick.
  */
 export class ProjectionRunner {
   private readonly lease: Lease;
@@ -45,6 +63,8 @@ export class ProjectionRunner {
   private flipping: Promise<void> | undefined;
   private readonly pending = new Set<NodeJS.Timeout>();
   private stopped = false;
+  private tickFault: RunnerFault | undefined;
+  private lastFaultLog = 0;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.lease = new Lease(
@@ -64,6 +84,30 @@ export class ProjectionRunner {
 
   get projectors(): { main?: Projector; rebuild?: Projector } {
     return { ...(this.main ? { main: this.main } : {}), ...(this.rebuild ? { rebuild: this.rebuild } : {}) };
+  }
+
+  /** What keeps the projection from running here now, if anything: a failing tick, a guard, a projector. */
+  get fault(): RunnerFault | undefined {
+    if (this.tickFault !== undefined) return this.tickFault;
+    const paused = this.options.guard?.();
+    if (paused !== undefined && this.main !== undefined)
+      return { cause: 'guard', message: paused, since: Date.now() };
+    for (const projector of [this.main, this.rebuild]) {
+      if (projector?.status === 'faulted' || projector?.halted) {
+        return {
+          cause: projector.stats.lastErrorCause ?? 'other',
+          message: projector.stats.lastError ?? 'faulted',
+          since: Date.now(),
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** The status this process would publish for the projection (undefined while it does not run it). */
+  get status(): ProjectorStatus | undefined {
+    if (this.fault !== undefined) return 'faulted';
+    return this.main?.status;
   }
 
   start(): this {
@@ -86,7 +130,8 @@ export class ProjectionRunner {
     await this.ticking;
     await this.flipping;
     await this.stopProjectors();
-    if (this.lease.held) await this.options.redis.del(this.options.keys.state(this.name)).catch(() => 0);
+    if (this.lease.held)
+      await this.options.redis.primary.del(this.options.keys.state(this.name)).catch(() => 0);
     await this.lease.release().catch(() => {});
   }
 
@@ -97,40 +142,77 @@ export class ProjectionRunner {
       if (!held) {
         if (this.main || this.rebuild) this.options.log?.warn({ projection: this.name }, 'lease lost');
         await this.stopProjectors();
+        this.recovered();
         return;
       }
-      if (this.main?.finished) this.main = undefined; // it stopped itself (lease lost and since regained)
+      // A projector that stopped itself (lease lost and since regained) is started again; a halted one
+      // (its checkpoint was lost) stays until a rebuild replaces its generation.
+      if (this.main?.finished && !this.main.halted) this.main = undefined;
       if (this.rebuild?.finished) this.rebuild = undefined;
       if (this.main === undefined) await this.startMain();
       if (this.rebuild === undefined) await this.startRebuildIfAsked();
       else if (this.rebuild.status === 'running') void this.tryFlip(); // a flip that was refused earlier
+      this.recovered();
       await this.publishState();
     } catch (error) {
-      // Redis down: projectors retry by themselves; the lease is renewed or lost on a later tick.
-      this.options.log?.debug({ projection: this.name, err: error }, 'lease tick failed');
+      this.faulted(error);
+      await this.publishState().catch(() => {}); // where Redis still takes it (out of memory, say)
     }
   }
 
-  /** Lets any process (admin API, metrics) see how the projection runs here. */
+  /** A tick failed: remember why, log it (once per cause, then every 30 s), count it. */
+  private faulted(error: unknown): void {
+    const cause: ProjectorFailureCause =
+      error instanceof ReadModelStateLost ? 'lost-state' : redisFailureCause(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const changed = this.tickFault?.message !== message;
+    this.tickFault = { cause, message, since: changed ? Date.now() : this.tickFault!.since };
+    this.options.onFailure?.(cause);
+    if (changed || Date.now() - this.lastFaultLog >= FAULT_LOG_EVERY_MS) {
+      this.lastFaultLog = Date.now();
+      this.options.log?.error(
+        { projection: this.name, cause, err: error },
+        'projection cannot run: its runner failed; trying again',
+      );
+    }
+  }
+
+  private recovered(): void {
+    if (this.tickFault === undefined) return;
+    this.options.log?.info(
+      { projection: this.name, after: this.tickFault.message },
+      'projection runner recovered',
+    );
+    this.tickFault = undefined;
+  }
+
+  /** Lets any process (admin API, metrics) see how the projection runs here; runs even out of memory. */
   private async publishState(): Promise<void> {
     const { redis, keys } = this.options;
+    if (!this.lease.held) return;
+    const fault = this.fault;
     const main = this.main;
-    if (main === undefined) return;
-    const key = keys.state(this.name);
-    await redis
-      .multi()
-      .hSet(key, {
-        status: main.status,
-        generation: String(main.generation),
-        lastError: main.stats.lastError ?? '',
-        at: String(Date.now()),
-      })
-      .pExpire(key, this.lease.ttlMs * 2)
-      .exec();
+    const status = fault !== undefined ? 'faulted' : main?.status;
+    if (status === undefined) return;
+    await redis.runScript(
+      publishStateScript,
+      [keys.state(this.name)],
+      [
+        String(this.lease.ttlMs * 2),
+        'status',
+        status,
+        'generation',
+        String(main?.generation ?? ''),
+        'lastError',
+        fault?.message ?? main?.stats.lastError ?? '',
+        'at',
+        String(Date.now()),
+      ],
+    );
   }
 
   private projector(generation: number, onCaughtUp?: () => void): Projector {
-    const { projection, store, redis, keys, upcast, batchSize, log } = this.options;
+    const { projection, store, redis, keys, upcast, batchSize, log, guard, onFailure } = this.options;
     return new Projector({
       projection,
       generation,
@@ -142,6 +224,8 @@ export class ProjectionRunner {
       ...(batchSize ? { batchSize } : {}),
       ...(log ? { log } : {}),
       ...(onCaughtUp ? { onCaughtUp } : {}),
+      ...(guard ? { guard } : {}),
+      ...(onFailure ? { onFailure } : {}),
       onLeaseLost: () => this.lease.drop(),
     }).start();
   }
@@ -149,16 +233,13 @@ export class ProjectionRunner {
   /**
    * Runs the active generation. When it was built by an older version of the projection, a rebuild is
    * asked for; meanwhile the active generation keeps following new events with this code, so queries keep
-   * being served (from a model that is about to be replaced anyway).
+   * being served (from a model that is about to be replaced anyway). Every check comes before the projector
+   * starts: a Redis error in one fails the tick, and the next tick does them all again.
    */
   private async startMain(): Promise<void> {
     const { projection, redis, keys, log } = this.options;
     const active = await ensureActiveGeneration(redis, keys, projection.name, projection.version);
-    this.main = this.projector(active);
-    log?.info({ projection: projection.name, generation: active }, 'projector started');
-    for (const leftover of await leftoverGenerations(redis, keys, projection.name, active)) {
-      this.unlinkAfterGrace(leftover);
-    }
+    const leftovers = await leftoverGenerations(redis, keys, projection.name, active);
     const builtBy = (await builtByVersion(redis, keys, projection.name, active)) ?? projection.version;
     // Only a newer version rebuilds: an older process in a rolling deploy must not undo a newer model.
     if (builtBy < projection.version) {
@@ -168,6 +249,9 @@ export class ProjectionRunner {
         'projection version changed in code: rebuilding',
       );
     }
+    this.main = this.projector(active);
+    log?.info({ projection: projection.name, generation: active }, 'projector started');
+    for (const leftover of leftovers) this.unlinkAfterGrace(leftover);
   }
 
   private async startRebuildIfAsked(): Promise<void> {

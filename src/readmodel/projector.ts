@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../eventstore';
+import { type Redis, type RedisFailureCause, redisFailureCause } from '../redis';
 import { applyBatch, BehindCheckpoint, LeaseLost, type PreparedBatch, readCheckpoint } from './apply-batch';
 import { BatchBuilder } from './batch-builder';
+import { generationHasKeys, ReadModelStateLost } from './generations';
 import type { ReadModelKeys } from './keys';
 import type { Projection } from './projection';
-import type { RedisClient } from './redis';
 
 export type ProjectorStatus = 'starting' | 'catching-up' | 'running' | 'stopped' | 'faulted';
 
@@ -12,7 +13,7 @@ export interface ProjectorOptions {
   projection: Projection;
   generation: number;
   store: EventStore;
-  redis: RedisClient;
+  redis: Redis;
   keys: ReadModelKeys;
   /** The lease token this process holds for the projection; checked by the apply script (fencing). */
   leaseToken: () => string;
@@ -25,6 +26,18 @@ export interface ProjectorOptions {
   onCaughtUp?: (checkpoint: Position) => void;
   /** Called when the lease turned out to be held by another process: the projector has stopped. */
   onLeaseLost?: () => void;
+  /** Why applying must not go on now (Redis may evict keys, say), checked before every batch; undefined: go on. */
+  guard?: () => string | undefined;
+  /** Called on every failure, with its cause (a metric counts them). */
+  onFailure?: (cause: ProjectorFailureCause) => void;
+}
+
+/** Why a projector failed: a Redis failure, or one of its own checks. */
+export type ProjectorFailureCause = RedisFailureCause | 'guard' | 'lost-state' | 'eventstore';
+
+/** A guard said no: the batch is not sent, the projector retries with backoff until the guard clears. */
+export class ApplyPaused extends Error {
+  override readonly name = 'ApplyPaused';
 }
 
 export interface ProjectorStats {
@@ -36,6 +49,7 @@ export interface ProjectorStats {
   batches: number;
   errors: number;
   lastError?: string;
+  lastErrorCause?: ProjectorFailureCause;
 }
 
 const IDLE = Symbol('idle');
@@ -105,6 +119,12 @@ export class Projector {
     return this.stopping;
   }
 
+  /**
+   * Stopped for good because its generation's checkpoint was lost while the generation's keys remain:
+   * starting over from 0 would apply every event twice. A rebuild replaces the generation.
+   */
+  halted = false;
+
   start(): this {
     this.running ??= this.runWithRestarts();
     return this;
@@ -136,19 +156,53 @@ export class Projector {
         }
         if (error instanceof BehindCheckpoint) continue; // another writer moved on: resync from Redis
         failures += 1;
-        this.stats.errors += 1;
-        this.stats.lastError = error instanceof Error ? error.message : String(error);
-        this.status = 'faulted';
-        this.options.log?.error({ projection: this.name, err: error }, 'projector failed; restarting');
+        const cause = this.failed(error);
+        if (cause === 'lost-state') {
+          this.options.log?.error(
+            { projection: this.name, generation: this.generation, cause, err: error },
+            'projection state lost; the projector stops until the projection is rebuilt',
+          );
+          this.halted = true;
+          this.stopping = true;
+          return;
+        }
+        this.options.log?.error(
+          { projection: this.name, generation: this.generation, cause, err: error },
+          'projector failed; restarting',
+        );
         await this.unlessStopped(sleep(Math.min(100 * 2 ** failures, 5000)));
       }
     }
     this.status = 'stopped';
   }
 
+  /** Records a failure (status, stats, metric) and answers its cause. */
+  private failed(error: unknown): ProjectorFailureCause {
+    const cause: ProjectorFailureCause =
+      error instanceof ReadModelStateLost
+        ? 'lost-state'
+        : error instanceof ApplyPaused
+          ? 'guard'
+          : (error as { name?: string })?.name === 'EventStoreUnavailable'
+            ? 'eventstore'
+            : redisFailureCause(error);
+    this.stats.errors += 1;
+    this.stats.lastError = error instanceof Error ? error.message : String(error);
+    this.stats.lastErrorCause = cause;
+    this.status = 'faulted';
+    this.options.onFailure?.(cause);
+    return cause;
+  }
+
   private async runOnce(): Promise<void> {
     const { projection, generation, store, redis, keys } = this.options;
     const stored = await readCheckpoint(redis, keys, projection.name, generation);
+    if (stored.missing && (await generationHasKeys(redis, keys, projection.name, generation))) {
+      throw new ReadModelStateLost(
+        `the checkpoint of ${projection.name} generation ${generation} is missing while the generation's ` +
+          'keys exist (evicted, or deleted by hand); rebuild the projection',
+      );
+    }
     this.stats.checkpoint = stored.position;
     if (stored.recordedAt !== undefined) this.stats.newestRecordedAt = stored.recordedAt;
     if (this.status !== 'running') this.status = 'catching-up';
@@ -253,6 +307,9 @@ export class Projector {
    * them in order, and a batch whose predecessor failed is refused (its expected checkpoint is missing).
    */
   private async flush(batch: BatchBuilder): Promise<void> {
+    if (batch.isEmpty) return;
+    const paused = this.options.guard?.();
+    if (paused !== undefined) throw new ApplyPaused(paused);
     const parked = batch.parkedCount;
     const prepared = batch.take();
     if (prepared === undefined) return;

@@ -1,30 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { RedisClient } from './redis';
-
-export interface RedisScript {
-  source: string;
-  sha: string;
-}
-
-const script = (source: string): RedisScript => ({
-  source,
-  sha: createHash('sha1').update(source).digest('hex'),
-});
-
-/** Runs a Lua script by its sha, loading it on NOSCRIPT (after a restart or a SCRIPT FLUSH). */
-export const runScript = async (
-  client: RedisClient,
-  { source, sha }: RedisScript,
-  keys: string[],
-  args: string[],
-): Promise<unknown> => {
-  try {
-    return await client.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args]);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.sendCommand(['EVAL', source, String(keys.length), ...keys, ...args]);
-  }
-};
+import { luaScript } from '../redis';
 
 /**
  * Applies one projection batch atomically: fencing (lease token) and ordering (the checkpoint the batch
@@ -35,18 +9,22 @@ export const runScript = async (
  * not fail the script: the batch would be retried on top of its own first half. It is parked instead (its
  * event's position, the error, the write) and the rest of the batch goes on. Answers how many were parked.
  *
+ * The `#!lua` line makes it a flagged script: a Redis out of memory refuses it before its first command
+ * (an unflagged script would be refused at its first write, which a pcall below could take for a refused
+ * write and park). The notification is published with ARGV 8: PUBLISH, or SPUBLISH on a Cluster.
+ *
  * KEYS: 1 checkpoint hash, 2 lease, 3 stream-versions hash, 4 parked stream, 5.. the keys the writes touch.
  * ARGV: 1 lease token, 2 the checkpoint the batch builds on, 3 new checkpoint, 4 newest recordedAt ms, 5 appliedAt ms,
- *       6 channel, 7 message, 8 number of stream versions, then stream/revision pairs, then the number of
- *       writes, then per write: command, key index, event position, argument count, arguments.
+ *       6 channel, 7 message, 8 publish command, 9 number of stream versions, then stream/revision pairs, then
+ *       the number of writes, then per write: command, key index, event position, argument count, arguments.
  */
-export const applyBatchScript = script(`
+export const applyBatchScript = luaScript(`#!lua
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.error_reply('STALE_LEASE lease is held by another process') end
 local current = redis.call('HGET', KEYS[1], 'position') or '0'
 -- Equal, not just "after": a Redis that went back in time (failover to a lagging replica, a restore) must
 -- send the projector back to what Redis now holds, or the events in between would never be applied.
 if current ~= ARGV[2] then return redis.error_reply('BEHIND_CHECKPOINT ' .. current) end
-local i = 8
+local i = 9
 local versions = tonumber(ARGV[i])
 -- One HSET per 500 streams (unpack has a stack limit), not one per stream.
 local done = 0
@@ -75,13 +53,25 @@ end
 local fields = {'position', ARGV[3], 'appliedAt', ARGV[5]}
 if ARGV[4] ~= '' then fields[5] = 'recordedAt'; fields[6] = ARGV[4] end
 redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('PUBLISH', ARGV[6], ARGV[7])
+redis.call(ARGV[8], ARGV[6], ARGV[7])
 return parked`);
 
-export const renewLeaseScript = script(`
+/**
+ * The lease scripts may run while Redis is out of memory (PEXPIRE and DEL do not grow it): the holder keeps
+ * its lease through an OOM and goes on once memory frees, instead of every process losing it.
+ */
+export const renewLeaseScript = luaScript(`#!lua flags=allow-oom
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`);
 
-export const releaseLeaseScript = script(`
+export const releaseLeaseScript = luaScript(`#!lua flags=allow-oom
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
+
+/**
+ * KEYS: 1 the projection's state hash. ARGV: 1 lifetime ms, then field/value pairs.
+ * May run out of memory too: a projection failing on OOM must still be able to say so.
+ */
+export const publishStateScript = luaScript(`#!lua flags=allow-oom
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return redis.call('PEXPIRE', KEYS[1], ARGV[1])`);

@@ -1,10 +1,10 @@
 import type { EventStore } from '../eventstore';
+import type { Redis } from '../redis';
 import { readCheckpoint } from './apply-batch';
 import { readActiveGeneration, rebuildingGeneration } from './generations';
 import type { ReadModelKeys } from './keys';
 import type { Projection } from './projection';
 import type { ProjectionRunner } from './projection-runner';
-import type { RedisClient } from './redis';
 
 export type ProjectionStatus = 'running' | 'catching-up' | 'rebuilding' | 'stopped' | 'faulted';
 
@@ -26,11 +26,17 @@ export interface ProjectionStatusRow {
   lastError?: string;
 }
 
-/** Reads each projection's state from Redis, so any process (api, projector, CLI) answers the same. */
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Reads each projection's state from Redis, so any process (api, projector, CLI) answers the same. A
+ * projection whose state cannot be read (its Cluster node is down) is `faulted` with the reason, and the
+ * runners of this process add what they know (a fault Redis could not be told about).
+ */
 export class ProjectionStatusReader {
   constructor(
     private readonly deps: {
-      redis: RedisClient;
+      redis: Redis;
       keys: ReadModelKeys;
       store: EventStore;
       projections: readonly Projection[];
@@ -48,14 +54,33 @@ export class ProjectionStatusReader {
   }
 
   async row(projection: Projection, head?: bigint): Promise<ProjectionStatusRow> {
-    const { redis, keys } = this.deps;
     const headPosition = head ?? (await this.deps.store.headPosition());
+    const row = await this.fromRedis(projection, headPosition).catch(
+      (error: unknown): ProjectionStatusRow => ({
+        name: projection.name,
+        version: projection.version,
+        generation: 0,
+        status: 'faulted',
+        checkpoint: '0',
+        headPosition: String(headPosition),
+        lagEvents: 0,
+        lagMs: 0,
+        parked: 0,
+        lastError: `its state cannot be read from Redis: ${messageOf(error)}`,
+      }),
+    );
+    const fault = this.deps.runners?.find((runner) => runner.name === projection.name)?.fault;
+    return fault === undefined ? row : { ...row, status: 'faulted', lastError: fault.message };
+  }
+
+  private async fromRedis(projection: Projection, headPosition: bigint): Promise<ProjectionStatusRow> {
+    const { redis, keys } = this.deps;
     const generation = await readActiveGeneration(redis, keys, projection.name);
     const [checkpoint, rebuilding, state, parked] = await Promise.all([
       readCheckpoint(redis, keys, projection.name, generation),
       rebuildingGeneration(redis, keys, projection.name),
-      redis.hGetAll(keys.state(projection.name)),
-      redis.xLen(keys.generation(projection.name, generation).parked),
+      redis.primary.hGetAll(keys.state(projection.name)),
+      redis.primary.xLen(keys.generation(projection.name, generation).parked),
     ]);
     const rebuildCheckpoint =
       rebuilding === undefined ? undefined : await readCheckpoint(redis, keys, projection.name, rebuilding);
@@ -89,6 +114,27 @@ export class ProjectionStatusReader {
     };
   }
 
+  /**
+   * The projections that cannot run now, with why: what this process's runners know, else the state the
+   * lease holder published, else that the state cannot be read (for /ready; no event-store call).
+   */
+  async faults(): Promise<Array<{ name: string; message: string }>> {
+    const { redis, keys, runners } = this.deps;
+    const found = await Promise.all(
+      this.deps.projections.map(async ({ name }) => {
+        const local = runners?.find((runner) => runner.name === name)?.fault;
+        if (local !== undefined) return { name, message: local.message };
+        try {
+          const [status, lastError] = await redis.primary.hmGet(keys.state(name), ['status', 'lastError']);
+          return status === 'faulted' ? { name, message: lastError || 'faulted' } : undefined;
+        } catch (error) {
+          return { name, message: `its state cannot be read from Redis: ${messageOf(error)}` };
+        }
+      }),
+    );
+    return found.filter((fault) => fault !== undefined);
+  }
+
   /** Figures for /metrics: the rows plus what this process applied. */
   async metrics() {
     const rows = await this.list();
@@ -102,6 +148,7 @@ export class ProjectionStatusReader {
         lagMs: row.lagMs,
         applied: main?.stats.applied ?? 0,
         parked: row.parked,
+        faulted: row.status === 'faulted',
       };
     });
   }

@@ -60,7 +60,7 @@ describe('parked events over the admin API: listing and replay (in-process servi
     };
   const projectedUpTo = async (position: string) => {
     const deadline = Date.now() + 10_000;
-    while ((await t.app.redis.hGet(key('_checkpoint'), 'position')) !== position) {
+    while ((await t.redis.hGet(key('_checkpoint'), 'position')) !== position) {
       if (Date.now() > deadline) throw new Error(`picky did not reach ${position} in 10 s`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -80,13 +80,13 @@ describe('parked events over the admin API: listing and replay (in-process servi
     expect(await replay()).toEqual({ replayed: 0, failed: 1, remaining: 1 });
     failing.delete('poisoned');
     expect(await replay()).toEqual({ replayed: 1, failed: 0, remaining: 0 });
-    expect(await t.app.redis.hGetAll(key(`order:${bad.orderId}`))).toEqual({ customerId: 'poisoned' });
+    expect(await t.redis.hGetAll(key(`order:${bad.orderId}`))).toEqual({ customerId: 'poisoned' });
     expect(await parked()).toEqual([]);
   });
 
   it('given five parked events, when three replays run at once, then each event is applied exactly once', async () => {
     failing.add('racing');
-    const before = Number((await t.app.redis.get(key('placed'))) ?? 0);
+    const before = Number((await t.redis.get(key('placed'))) ?? 0);
     let last = { position: '' };
     for (let i = 0; i < 5; i++) last = await place('racing');
     await projectedUpTo(last.position);
@@ -96,15 +96,15 @@ describe('parked events over the admin API: listing and replay (in-process servi
     const outcomes = await Promise.all([replay(), replay(), replay()]);
     expect(outcomes.reduce((sum, o) => sum + o.replayed, 0)).toBe(5);
     expect(outcomes.every((o) => o.failed === 0 && o.remaining === 0)).toBe(true);
-    expect(Number(await t.app.redis.get(key('placed')))).toBe(before + 5);
+    expect(Number(await t.redis.get(key('placed')))).toBe(before + 5);
   });
 
   it('given a write Redis refused (WRONGTYPE), when replayed, then it stays parked until the key is fixed, and a write outside the generation is never run', async () => {
-    await t.app.redis.set(key('blocked'), 'a string, not a hash');
+    await t.redis.set(key('blocked'), 'a string, not a hash');
     const refused = { command: 'HSET', key: key('blocked'), args: ['field', '1'] };
     const foreign = { command: 'SET', key: `${t.prefix}elsewhere`, args: ['x'] };
     for (const write of [refused, foreign]) {
-      await t.app.redis.xAdd(key('_parked'), '*', {
+      await t.redis.xAdd(key('_parked'), '*', {
         position: '1',
         error: 'WRONGTYPE',
         write: JSON.stringify(write),
@@ -113,10 +113,10 @@ describe('parked events over the admin API: listing and replay (in-process servi
     expect((await parked()).map((p) => p.write)).toEqual([refused, foreign]);
 
     expect(await replay()).toEqual({ replayed: 0, failed: 2, remaining: 2 });
-    await t.app.redis.del(key('blocked'));
+    await t.redis.del(key('blocked'));
     expect(await replay()).toEqual({ replayed: 1, failed: 1, remaining: 1 });
-    expect(await t.app.redis.hGetAll(key('blocked'))).toEqual({ field: '1' });
-    expect(await t.app.redis.exists(`${t.prefix}elsewhere`)).toBe(0);
+    expect(await t.redis.hGetAll(key('blocked'))).toEqual({ field: '1' });
+    expect(await t.redis.exists(`${t.prefix}elsewhere`)).toBe(0);
     expect((await parked()).map((p) => p.write)).toEqual([foreign]);
   });
 });

@@ -56,7 +56,7 @@ describe('admin API over HTTP (in-process service, real Redis and SQLite)', () =
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
     }
-    expect(await t.app.redis.get(`${t.prefix}{order-view}:rebuilding`)).toBeNull();
+    expect(await t.redis.get(`${t.prefix}{order-view}:rebuilding`)).toBeNull();
   });
 
   it('given the token, when the projections are listed, then one row per projection with the documented fields', async () => {

@@ -76,7 +76,7 @@ describe('the sluice CLI (`npm run sluice -- projections …`) against a running
   it('given a placed order, when the status is asked for, then a table with every projection at the order’s position', async () => {
     const { position } = (await (await t.http('/orders', json(validOrder()))).json()) as { position: string };
     await eventually(
-      () => t.app.redis.hGet(`${t.prefix}{daily-revenue}:g1:_checkpoint`, 'position'),
+      () => t.redis.hGet(`${t.prefix}{daily-revenue}:g1:_checkpoint`, 'position'),
       (checkpoint) => checkpoint === position,
       'projected',
     );
@@ -96,7 +96,7 @@ describe('the sluice CLI (`npm run sluice -- projections …`) against a running
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ generation: 2 });
     await eventually(
-      () => t.app.redis.get(`${t.prefix}{orders-index}:active`),
+      () => t.redis.get(`${t.prefix}{orders-index}:active`),
       (active) => active === '2',
       'orders-index flipped',
     );
@@ -117,7 +117,7 @@ describe('the sluice CLI (`npm run sluice -- projections …`) against a running
       recordedAt: new Date().toISOString(),
     };
     // As batch-builder.ts parks an event whose handler kept failing.
-    await t.app.redis.xAdd(`${t.prefix}{order-view}:g1:_parked`, '*', {
+    await t.redis.xAdd(`${t.prefix}{order-view}:g1:_parked`, '*', {
       position: '999',
       error: 'the handler was broken',
       event: JSON.stringify(event),

@@ -142,7 +142,7 @@ describe('rebuilding every projection while queries keep coming (in-process serv
 
   const keysUnder = async (prefix: string) => {
     let count = 0;
-    for await (const batch of t.app.redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
+    for await (const batch of t.redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
       count += batch.length;
     return count;
   };

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyBatch, BehindCheckpoint, LeaseLost, type PreparedBatch } from '../../src/readmodel/apply-batch';
-import type { RedisClient } from '../../src/readmodel/redis';
 import {
   eventually,
   openProjectorBench,
   type ProjectorBench,
   snapshotKeys,
 } from '../support/projector-harness';
+import type { PlainRedis } from '../support/redis';
 
 const NAME = 'till-revenue';
 
@@ -27,7 +27,7 @@ const salesBatch = (first: bigint, count: number, recordedAt = 1_700_000_000_000
 
 describe('the atomic apply script (real Redis)', () => {
   let bench: ProjectorBench;
-  let subscriber: RedisClient;
+  let subscriber: PlainRedis;
   let published: string[];
   let token: string;
   const target = () => ({ projection: NAME, generation: 1, leaseToken: token });
@@ -38,7 +38,7 @@ describe('the atomic apply script (real Redis)', () => {
     published = [];
     subscriber = bench.redis.duplicate();
     await subscriber.connect();
-    await subscriber.subscribe(bench.keys.notifications, (message) => void published.push(message));
+    await subscriber.subscribe(bench.keys.notifications(NAME), (message) => void published.push(message));
     token = await bench.takeLease(NAME);
   });
   afterEach(async () => {
@@ -47,7 +47,7 @@ describe('the atomic apply script (real Redis)', () => {
   });
 
   it('given a batch, when applied, then state, checkpoint, stream versions and one PUBLISH of the new position land together', async () => {
-    await applyBatch(bench.redis, bench.keys, target(), salesBatch(1n, 3));
+    await applyBatch(bench.seam, bench.keys, target(), salesBatch(1n, 3));
 
     expect(await bench.redis.hGetAll(generation().key('day:2024-05-01'))).toEqual({ cents: '750' });
     const checkpoint = await bench.redis.hGetAll(generation().checkpoint);
@@ -80,7 +80,7 @@ describe('the atomic apply script (real Redis)', () => {
       }
     };
     const looking = look();
-    await applyBatch(bench.redis, bench.keys, target(), salesBatch(1n, 20_000));
+    await applyBatch(bench.seam, bench.keys, target(), salesBatch(1n, 20_000));
     applying = false;
     await looking;
     reader.destroy();
@@ -95,22 +95,22 @@ describe('the atomic apply script (real Redis)', () => {
   });
 
   it('given a stored checkpoint, when a batch starts at or before it, then BehindCheckpoint and nothing is written or published', async () => {
-    await applyBatch(bench.redis, bench.keys, target(), salesBatch(1n, 10));
+    await applyBatch(bench.seam, bench.keys, target(), salesBatch(1n, 10));
     await eventually(
       () => published.length,
       (n) => n === 1,
     );
     const before = await snapshotKeys(bench.redis, bench.prefix);
 
-    await expect(applyBatch(bench.redis, bench.keys, target(), salesBatch(10n, 5))).rejects.toBeInstanceOf(
+    await expect(applyBatch(bench.seam, bench.keys, target(), salesBatch(10n, 5))).rejects.toBeInstanceOf(
       BehindCheckpoint,
     );
-    await expect(applyBatch(bench.redis, bench.keys, target(), salesBatch(4n, 20))).rejects.toBeInstanceOf(
+    await expect(applyBatch(bench.seam, bench.keys, target(), salesBatch(4n, 20))).rejects.toBeInstanceOf(
       BehindCheckpoint,
     );
 
     expect(await snapshotKeys(bench.redis, bench.prefix)).toEqual(before);
-    await bench.redis.publish(bench.keys.notifications, 'marker'); // anything published before it arrives first
+    await bench.redis.publish(bench.keys.notifications(NAME), 'marker'); // anything published before it arrives first
     await eventually(
       () => published.at(-1),
       (m) => m === 'marker',
@@ -119,17 +119,17 @@ describe('the atomic apply script (real Redis)', () => {
   });
 
   it('given the lease moved to another holder, when a batch comes with the old token, then LeaseLost and nothing is written or published', async () => {
-    await applyBatch(bench.redis, bench.keys, target(), salesBatch(1n, 2));
+    await applyBatch(bench.seam, bench.keys, target(), salesBatch(1n, 2));
     const oldToken = token;
     await bench.takeLease(NAME);
     const before = await snapshotKeys(bench.redis, bench.prefix);
 
     await expect(
-      applyBatch(bench.redis, bench.keys, { ...target(), leaseToken: oldToken }, salesBatch(3n, 2)),
+      applyBatch(bench.seam, bench.keys, { ...target(), leaseToken: oldToken }, salesBatch(3n, 2)),
     ).rejects.toBeInstanceOf(LeaseLost);
 
     expect(await snapshotKeys(bench.redis, bench.prefix)).toEqual(before);
-    await bench.redis.publish(bench.keys.notifications, 'marker');
+    await bench.redis.publish(bench.keys.notifications(NAME), 'marker');
     await eventually(
       () => published.at(-1),
       (m) => m === 'marker',
@@ -140,7 +140,7 @@ describe('the atomic apply script (real Redis)', () => {
   it('given the lease lapsed (no holder), when a batch comes, then LeaseLost and nothing is written', async () => {
     await bench.redis.del(bench.keys.lease(NAME));
 
-    await expect(applyBatch(bench.redis, bench.keys, target(), salesBatch(1n, 2))).rejects.toBeInstanceOf(
+    await expect(applyBatch(bench.seam, bench.keys, target(), salesBatch(1n, 2))).rejects.toBeInstanceOf(
       LeaseLost,
     );
 
@@ -151,7 +151,7 @@ describe('the atomic apply script (real Redis)', () => {
     await bench.redis.del(bench.keys.lease(NAME));
 
     await expect(
-      applyBatch(bench.redis, bench.keys, { ...target(), leaseToken: '' }, salesBatch(1n, 1)),
+      applyBatch(bench.seam, bench.keys, { ...target(), leaseToken: '' }, salesBatch(1n, 1)),
     ).rejects.toBeInstanceOf(LeaseLost);
   });
 
@@ -160,7 +160,7 @@ describe('the atomic apply script (real Redis)', () => {
     const batch = salesBatch(1n, 3);
     batch.writes[1] = { ...batch.writes[1]!, key: 'day:2024-05-02' };
 
-    const refused = await applyBatch(bench.redis, bench.keys, target(), batch);
+    const refused = await applyBatch(bench.seam, bench.keys, target(), batch);
 
     expect(refused).toBe(1);
     expect(await bench.redis.hGetAll(generation().key('day:2024-05-01'))).toEqual({ cents: '500' });

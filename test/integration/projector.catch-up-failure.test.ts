@@ -69,7 +69,7 @@ describe('projector: a failed apply during catch-up, while the subscription has 
       projection: tillRevenue(NAME),
       generation: 1,
       store: stallingStore(),
-      redis: bench.redis,
+      redis: bench.seam,
       keys: bench.keys,
       leaseToken: () => 'not-the-holder', // the apply is refused: STALE_LEASE
       batchSize: 2,

@@ -22,9 +22,9 @@ describe('projector checkpoint past events it does not apply (real SQLite store 
 
   beforeEach(async () => {
     bench = await openProjectorBench('checkpoint');
-    hub = new NotificationHub(bench.redis, bench.keys.notifications);
+    hub = new NotificationHub(bench.seam, [bench.keys.notifications(NAME)]);
     await hub.start();
-    readModel = new ReadModelAccess(bench.redis, bench.keys, hub);
+    readModel = new ReadModelAccess(bench.seam, bench.keys, hub);
     token = await bench.takeLease(NAME);
   });
   afterEach(async () => {

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewEvent, RecordedEvent } from '../../src/eventstore';
-import { createRedis } from '../../src/readmodel';
 import {
   eventually,
   noted,
@@ -12,7 +11,7 @@ import {
   tillRevenue,
   truthOf,
 } from '../support/projector-harness';
-import { TEST_REDIS_URL } from '../support/redis';
+import { openTestSeam } from '../support/redis';
 
 const NAME = 'till-revenue';
 
@@ -102,8 +101,7 @@ describe('projector crash between batches (real SQLite store + real Redis)', () 
   it('given a projector whose Redis connection dies mid-stream, when a new projector starts, then the totals equal the truth from the events', async () => {
     const sales = await appendHistory(bench, 2000);
     const token = await bench.takeLease(NAME);
-    const doomed = createRedis({ url: TEST_REDIS_URL });
-    await doomed.connect();
+    const doomed = await openTestSeam();
     const first = bench
       .projector({ projection: tillRevenue(NAME), redis: doomed, leaseToken: () => token, batchSize: 20 })
       .start();
@@ -112,7 +110,7 @@ describe('projector crash between batches (real SQLite store + real Redis)', () 
       (n) => n >= 5,
       { everyMs: 1 },
     );
-    doomed.destroy(); // the batch in flight, if any, is applied whole or not at all
+    await doomed.close(); // the batch in flight, if any, is applied whole or not at all
     await eventually(
       () => first.stats.errors,
       (n) => n >= 1,

@@ -1,7 +1,9 @@
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotificationHub, ReadModelAccess } from '../../src/readmodel';
 import type { Notification } from '../../src/readmodel/notifications';
+import type { Redis } from '../../src/redis';
+import { ChannelSubscriber } from '../../src/redis/subscriber';
 import { type PrivateRedis, startPrivateRedis } from '../support/private-redis';
 import {
   eventually,
@@ -35,7 +37,7 @@ describe('read-your-writes notifications (a private redis-server, restarted by t
     ...(streams ? { streams } : {}),
   });
   const publish = (notification: Notification) =>
-    bench.redis.publish(bench.keys.notifications, JSON.stringify(notification));
+    bench.redis.publish(bench.keys.notifications(NAME), JSON.stringify(notification));
 
   beforeAll(async () => {
     redisServer = await startPrivateRedis({ appendOnly: true });
@@ -44,9 +46,9 @@ describe('read-your-writes notifications (a private redis-server, restarted by t
   beforeEach(async () => {
     await redisServer.start(); // a test may have left it stopped
     bench = await openProjectorBench('notify', { redisUrl: redisServer.url });
-    hub = new NotificationHub(bench.redis, bench.keys.notifications);
+    hub = new NotificationHub(bench.seam, [bench.keys.notifications(NAME)]);
     await hub.start();
-    readModel = new ReadModelAccess(bench.redis, bench.keys, hub);
+    readModel = new ReadModelAccess(bench.seam, bench.keys, hub);
   });
   afterEach(async () => {
     await hub.close();
@@ -105,11 +107,26 @@ describe('read-your-writes notifications (a private redis-server, restarted by t
   });
 
   it('given a waiter whose subscriber reconnects slower than the projector, when Redis restarts, then the missed notification is made up by a look at Redis (fresh)', async () => {
-    // The hub's connection (duplicated from this client) retries only every 1.5 s; the projector's retries sooner.
-    const slowClient = createClient({ url: redisServer.url, socket: { reconnectStrategy: () => 1500 } });
-    const slowHub = new NotificationHub(slowClient, bench.keys.notifications);
+    // The hub's connection retries only every 1.5 s; the projector's retries sooner.
+    const slowSeam: Redis = {
+      ...bench.seam,
+      subscribe: (options) =>
+        new ChannelSubscriber(
+          {
+            sharded: false,
+            addressOf: () => redisServer.url,
+            clientFor: () =>
+              createClient({ url: redisServer.url, socket: { reconnectStrategy: () => 1500 } }).on(
+                'error',
+                () => {},
+              ) as RedisClientType,
+          },
+          options,
+        ),
+    };
+    const slowHub = new NotificationHub(slowSeam, [bench.keys.notifications(NAME)]);
     await slowHub.start();
-    const slowReadModel = new ReadModelAccess(bench.redis, bench.keys, slowHub);
+    const slowReadModel = new ReadModelAccess(bench.seam, bench.keys, slowHub);
     const token = await bench.takeLease(NAME);
     await bench.store.append('till-4', [sold(saleNo(4))], { expectedRevision: 'any' });
     const projector = bench.projector({ projection: tillRevenue(NAME), leaseToken: () => token }).start();
@@ -142,7 +159,7 @@ describe('read-your-writes notifications (a private redis-server, restarted by t
   it('given Redis is down, when the hub starts, then start gives up quickly and the hub subscribes once Redis is back', async () => {
     await hub.close();
     await redisServer.stop();
-    const late = new NotificationHub(bench.redis, bench.keys.notifications);
+    const late = new NotificationHub(bench.seam, [bench.keys.notifications(NAME)]);
     const received: Notification[] = [];
     late.listen((n) => void received.push(n));
     try {

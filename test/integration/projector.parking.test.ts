@@ -160,6 +160,8 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
   });
 
   it('given a key of the wrong type in Redis, when the projector applies sales to it, then the other sales are counted once, the refused write is parked and the projection goes on', async () => {
+    // A generation with keys has a checkpoint (one without is reported as lost): as after a first batch.
+    await bench.redis.hSet(bench.keys.generation(NAME, 1).checkpoint, 'position', '0');
     await bench.redis.set(bench.keys.generation(NAME, 1).key('day:2024-05-02'), 'not a hash');
     const sales = Array.from({ length: 9 }, (_, i) => saleNo(i)); // days cycle 01, 02, 03
     await bench.store.append('till-1', sales.map(sold), { expectedRevision: 'no_stream' });

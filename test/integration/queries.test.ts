@@ -21,7 +21,7 @@ import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../supp
 const prefix = uniqueRedisPrefix('queries');
 const redis = createClient({ url: TEST_REDIS_URL });
 const keyspaceOf = (projection: string) => (rel: string) => generationPrefix(prefix, projection, 1) + rel;
-const ctx: ReadContext = { redis, keyspace: async (projection) => keyspaceOf(projection) };
+const ctx: ReadContext = { projection: async (name) => ({ keyOf: keyspaceOf(name), redis }) };
 
 /** What the test expects of each order once its events are applied. */
 interface OrderSpec {

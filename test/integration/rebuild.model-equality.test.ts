@@ -27,8 +27,7 @@ describe('blue/green rebuild of the order projections (real SQLite store + real 
     const before = new Map<string, Record<string, unknown>>();
     for (const { name } of allProjections) before.set(name, await bench.modelOf(name, 1));
 
-    for (const { name } of allProjections)
-      expect(await requestRebuild(bench.redis, bench.keys, name)).toBe(2);
+    for (const { name } of allProjections) expect(await requestRebuild(bench.seam, bench.keys, name)).toBe(2);
     for (const { name } of allProjections) {
       await eventually(
         () => bench.active(name),
@@ -42,7 +41,7 @@ describe('blue/green rebuild of the order projections (real SQLite store + real 
       expect(Object.keys(rebuilt).length).toBeGreaterThan(2);
       expect(rebuilt).toEqual(before.get(name));
     }
-    const statuses = new ProjectionStatusReader({ ...bench, projections: allProjections });
+    const statuses = new ProjectionStatusReader({ ...bench, redis: bench.seam, projections: allProjections });
     await eventually(
       async () => (await statuses.list()).map((row) => `${row.generation}:${row.status}`).join(),
       (rows) => rows === allProjections.map(() => '2:running').join(),
@@ -56,7 +55,7 @@ describe('blue/green rebuild of the order projections (real SQLite store + real 
     for (const { name } of allProjections) await caughtUp(name, 1);
 
     const placing = bench.placeOrders(80);
-    for (const { name } of allProjections) await requestRebuild(bench.redis, bench.keys, name);
+    for (const { name } of allProjections) await requestRebuild(bench.seam, bench.keys, name);
     await placing;
     for (const { name } of allProjections) {
       await eventually(

@@ -19,7 +19,7 @@ describe('rebuild requests, lease holders and take-overs (real SQLite + Redis)',
   it('given ten concurrent rebuild requests, then all answer the same generation; a request after the flip gets the next one', async () => {
     await bench.placeOrders(10);
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => requestRebuild(bench.redis, bench.keys, NAME)),
+      Array.from({ length: 10 }, () => requestRebuild(bench.seam, bench.keys, NAME)),
     );
     expect(new Set(answers)).toEqual(new Set([2]));
 
@@ -29,8 +29,8 @@ describe('rebuild requests, lease holders and take-overs (real SQLite + Redis)',
       (g) => g === 2,
       { what: 'flip to generation 2' },
     );
-    expect(await rebuildingGeneration(bench.redis, bench.keys, NAME)).toBeUndefined();
-    expect(await requestRebuild(bench.redis, bench.keys, NAME)).toBe(3);
+    expect(await rebuildingGeneration(bench.seam, bench.keys, NAME)).toBeUndefined();
+    expect(await requestRebuild(bench.seam, bench.keys, NAME)).toBe(3);
   });
 
   it('given a lease holder and a standby, when a rebuild is asked for from elsewhere, then the holder builds and flips it', async () => {
@@ -44,7 +44,7 @@ describe('rebuild requests, lease holders and take-overs (real SQLite + Redis)',
     const holder = runners.find((r) => r.holdsLease)!;
     const standby = runners.find((r) => !r.holdsLease)!;
 
-    expect(await requestRebuild(bench.redis, bench.keys, NAME)).toBe(2);
+    expect(await requestRebuild(bench.seam, bench.keys, NAME)).toBe(2);
     await eventually(
       () => bench.active(NAME),
       (g) => g === 2,
@@ -64,14 +64,18 @@ describe('rebuild requests, lease holders and take-overs (real SQLite + Redis)',
     await eventually(placed(1), (count) => count === '150', { what: 'generation 1 built' });
 
     slowMs = 5; // the rebuild now takes about 150 × 5 ms
-    await requestRebuild(bench.redis, bench.keys, NAME);
+    await requestRebuild(bench.seam, bench.keys, NAME);
     await eventually(placed(2), (count) => Number(count ?? 0) > 0, { what: 'the rebuild under way' });
-    const status = await new ProjectionStatusReader({ ...bench, projections: [projection] }).row(projection);
+    const status = await new ProjectionStatusReader({
+      ...bench,
+      redis: bench.seam,
+      projections: [projection],
+    }).row(projection);
     expect(status).toMatchObject({ status: 'rebuilding', generation: 1, rebuildGeneration: 2 });
     await first.stop();
     const leftAt = await checkpoint(2);
     const head = await bench.store.headPosition();
-    expect(await rebuildingGeneration(bench.redis, bench.keys, NAME)).toBe(2);
+    expect(await rebuildingGeneration(bench.seam, bench.keys, NAME)).toBe(2);
     expect(leftAt).toBeLessThan(head);
 
     const next = bench.runner(projection, { batchSize: 5 });

@@ -2,27 +2,36 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import type { EventStore } from '../../src/eventstore';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
 import { createOrderCommandHandlers, upcastOrderEvent } from '../../src/orders';
 import {
-  createRedis,
   defineProjection,
   type Projection,
   ProjectionRunner,
   type ProjectionRunnerOptions,
   type ReadModelKeys,
-  type RedisClient,
   readModelKeys,
 } from '../../src/readmodel';
+import type { Redis } from '../../src/redis';
 import { berlin, LATER, orderCommand, PLACED_AT } from '../support/orders';
 import { redisValue } from '../support/projector-harness';
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis';
+import {
+  deleteKeysWithPrefix,
+  openTestSeam,
+  type PlainRedis,
+  TEST_REDIS_URL,
+  uniqueRedisPrefix,
+} from '../support/redis';
 
 /** Everything a rebuild test needs: a temp SQLite store, Redis, a private prefix, runners it stops. */
 export interface RebuildBench {
   store: EventStore;
-  redis: RedisClient;
+  /** A plain client, for the test to look at what the runners wrote. */
+  redis: PlainRedis;
+  /** The service's Redis seam on the same Redis, for the code under test. */
+  seam: Redis;
   prefix: string;
   keys: ReadModelKeys;
   /** A runner with a short lease (ticks every 100 ms), stopped by dispose(). */
@@ -43,8 +52,9 @@ export interface RebuildBench {
 export const openRebuildBench = async (label: string): Promise<RebuildBench> => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-rebuild-'));
   const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
-  const redis = createRedis({ url: TEST_REDIS_URL });
+  const redis = createClient({ url: TEST_REDIS_URL });
   await redis.connect();
+  const seam = await openTestSeam();
   const prefix = uniqueRedisPrefix(label);
   const keys = readModelKeys(prefix);
   const runners: ProjectionRunner[] = [];
@@ -81,13 +91,14 @@ export const openRebuildBench = async (label: string): Promise<RebuildBench> => 
   return {
     store,
     redis,
+    seam,
     prefix,
     keys,
     runner: (projection, options = {}) => {
       const runner = new ProjectionRunner({
         projection,
         store,
-        redis,
+        redis: seam,
         keys,
         upcast: upcastOrderEvent,
         leaseTtlMs: 500,
@@ -122,6 +133,7 @@ export const openRebuildBench = async (label: string): Promise<RebuildBench> => 
       await Promise.all(runners.map((runner) => runner.stop().catch(() => {})));
       await store.close();
       redis.destroy();
+      await seam.close();
       await deleteKeysWithPrefix(prefix).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },

@@ -35,7 +35,7 @@ describe('the old generation outlives a flip by a grace period, then is unlinked
       { what: 'generation 1 built' },
     );
     const before = await bench.modelOf(NAME, 1);
-    await requestRebuild(bench.redis, bench.keys, NAME);
+    await requestRebuild(bench.seam, bench.keys, NAME);
     const flippedBy = await flipped();
 
     await new Promise((resolve) => setTimeout(resolve, flippedBy + GENERATION_CACHE_MS - Date.now()));
@@ -58,7 +58,7 @@ describe('the old generation outlives a flip by a grace period, then is unlinked
       (placed) => placed === '20',
       { what: 'generation 1 built' },
     );
-    await requestRebuild(bench.redis, bench.keys, NAME);
+    await requestRebuild(bench.seam, bench.keys, NAME);
     await flipped();
     await first.stop();
     expect(await bench.keyCount(NAME, 1)).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import { createClient, type RedisClientType } from 'redis';
 import { type App, type AppOptions, createApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/logger';
@@ -13,6 +14,8 @@ export interface TestApp {
   config: Config;
   baseUrl: string;
   prefix: string;
+  /** A plain client of the same Redis, for a test to look at (or tamper with) what the service wrote. */
+  redis: RedisClientType;
   /** fetch against the running server (real HTTP). */
   http: (path: string, init?: RequestInit) => Promise<Response>;
   stop: () => Promise<void>;
@@ -36,7 +39,15 @@ export const startTestApp = async (
     ...env,
   });
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const app = await createApp(config, redisUrl, createLogger(config.logLevel), options);
+  const app = await createApp(
+    config,
+    { kind: 'single', url: redisUrl },
+    createLogger(config.logLevel),
+    options,
+  );
+  const redis = createClient({ url: redisUrl }) as RedisClientType;
+  redis.on('error', () => {}); // tests that stop Redis look at it only once it is back
+  redis.connect().catch(() => {}); // its commands wait (offline queue) until it is connected
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
@@ -47,10 +58,12 @@ export const startTestApp = async (
     config,
     baseUrl,
     prefix,
+    redis,
     http: (path, init) => fetch(baseUrl + path, init),
     stop: async () => {
       await new Promise<void>((done) => server.close(() => done()));
       await app.close();
+      redis.destroy();
       if (!options.keepData) {
         await deleteKeysWithPrefix(prefix, redisUrl).catch(() => {});
         rmSync(dir, { recursive: true, force: true });

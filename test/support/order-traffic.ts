@@ -2,9 +2,10 @@ import { allProjections, utcDay } from '../../projections';
 import type { EventStore } from '../../src/eventstore';
 import { upcastOrderEvent } from '../../src/orders';
 import type { OrderEvent } from '../../src/orders/events';
-import { type RedisClient, readActiveGeneration, readCheckpoint, readModelKeys } from '../../src/readmodel';
+import { type ReadModelKeys, readModelKeys } from '../../src/readmodel';
 import { generationPrefix } from '../../src/readmodel/projection';
 import { eventually, snapshotKeys } from './projector-harness';
+import type { PlainRedis } from './redis';
 
 const post = (baseUrl: string, path: string, body?: unknown, method = 'POST') =>
   fetch(baseUrl + path, {
@@ -73,9 +74,13 @@ export const startOrderTraffic = (baseUrl: string, workers = 3) => {
   };
 };
 
+/** The active generation as Redis holds it (1 before the first start), read by the test itself. */
+const activeOf = async (redis: PlainRedis, keys: ReadModelKeys, name: string) =>
+  Number((await redis.get(keys.active(name))) ?? '1');
+
 /** Waits until every projection's active generation has applied everything up to the store's head. */
 export const waitCaughtUp = async (
-  redis: RedisClient,
+  redis: PlainRedis,
   prefix: string,
   store: EventStore,
   timeoutMs = 15_000,
@@ -86,8 +91,8 @@ export const waitCaughtUp = async (
     () =>
       Promise.all(
         allProjections.map(async ({ name }) => {
-          const generation = await readActiveGeneration(redis, keys, name);
-          return (await readCheckpoint(redis, keys, name, generation)).position;
+          const generation = await activeOf(redis, keys, name);
+          return BigInt((await redis.hGet(keys.generation(name, generation).checkpoint, 'position')) ?? '0');
         }),
       ),
     (checkpoints) => checkpoints.every((c) => c >= head),
@@ -100,11 +105,11 @@ export const waitCaughtUp = async (
  * Each projection's whole read model (its active generation's keys, relative to the generation), with the
  * checkpoint hash reduced to what must match between two builds (appliedAt is a wall-clock time).
  */
-export const readModelOf = async (redis: RedisClient, prefix: string) => {
+export const readModelOf = async (redis: PlainRedis, prefix: string) => {
   const keys = readModelKeys(prefix);
   const models: Record<string, Record<string, unknown>> = {};
   for (const { name } of allProjections) {
-    const generation = await readActiveGeneration(redis, keys, name);
+    const generation = await activeOf(redis, keys, name);
     const model = await snapshotKeys(redis, generationPrefix(prefix, name, generation));
     const { position, recordedAt } = (model._checkpoint ?? {}) as Record<string, string>;
     model._checkpoint = { position, recordedAt };

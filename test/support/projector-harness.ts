@@ -2,19 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import type { NewEvent, RecordedEvent } from '../../src/eventstore';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
 import {
-  createRedis,
   defineProjection,
   type Projection,
   Projector,
   type ReadModelKeys,
-  type RedisClient,
   readModelKeys,
 } from '../../src/readmodel';
 import type { ProjectorOptions } from '../../src/readmodel/projector';
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from './redis';
+import type { Redis } from '../../src/redis';
+import {
+  deleteKeysWithPrefix,
+  openTestSeam,
+  type PlainRedis,
+  TEST_REDIS_URL,
+  uniqueRedisPrefix,
+} from './redis';
 
 /** A sale on a till: what the daily-revenue-like test projection counts. */
 export interface Sale {
@@ -63,11 +69,14 @@ export const DAYS = ['2024-05-01', '2024-05-02', '2024-05-03'];
 /** A deterministic sale for the i-th event, spread over a few days and prices. */
 export const saleNo = (i: number): Sale => ({ day: DAYS[i % DAYS.length]!, cents: 100 + ((i * 37) % 900) });
 
-/** Everything one projector test needs: a temp SQLite store, a Redis client, a private prefix. */
+/** Everything one projector test needs: a temp SQLite store, Redis, a private prefix. */
 export interface ProjectorBench {
   store: SqliteEventStore;
   storePath: string;
-  redis: RedisClient;
+  /** A plain client, for the test to look at (or tamper with) what the projector wrote. */
+  redis: PlainRedis;
+  /** The service's Redis seam on the same Redis, for the code under test. */
+  seam: Redis;
   prefix: string;
   keys: ReadModelKeys;
   /** Writes the lease as a holder would and answers its token. */
@@ -88,8 +97,10 @@ export const openProjectorBench = async (
   const dir = mkdtempSync(join(tmpdir(), 'sluice-projector-'));
   const storePath = join(dir, 'events.sqlite');
   const store = SqliteEventStore.open(storePath);
-  const redis = createRedis({ url: redisUrl });
+  const redis = createClient({ url: redisUrl });
+  redis.on('error', () => {}); // tests that stop Redis look at it once it is back
   await redis.connect();
+  const seam = await openTestSeam(redisUrl);
   const prefix = uniqueRedisPrefix(label);
   const keys = readModelKeys(prefix);
   const projectors: Projector[] = [];
@@ -98,6 +109,7 @@ export const openProjectorBench = async (
     store,
     storePath,
     redis,
+    seam,
     prefix,
     keys,
     takeLease: async (projection) => {
@@ -106,7 +118,7 @@ export const openProjectorBench = async (
       return token;
     },
     projector: (options) => {
-      const projector = new Projector({ generation: 1, store, redis, keys, ...options });
+      const projector = new Projector({ generation: 1, store, redis: seam, keys, ...options });
       projectors.push(projector);
       return projector;
     },
@@ -124,6 +136,7 @@ export const openProjectorBench = async (
       await Promise.all(projectors.map((p) => p.stop().catch(() => {})));
       await store.close();
       if (redis.isOpen) redis.destroy();
+      await seam.close();
       await deleteKeysWithPrefix(prefix, redisUrl).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
@@ -151,7 +164,7 @@ const stringify = (value: unknown): string =>
   JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))?.slice(0, 500) ?? 'undefined';
 
 /** Every key under `prefix` with its value, by type (hash → object, zset → [member, score] pairs, …). */
-export const snapshotKeys = async (redis: RedisClient, prefix: string): Promise<Record<string, unknown>> => {
+export const snapshotKeys = async (redis: PlainRedis, prefix: string): Promise<Record<string, unknown>> => {
   const snapshot: Record<string, unknown> = {};
   for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
     for (const key of batch) snapshot[key.slice(prefix.length)] = await redisValue(redis, key);
@@ -160,7 +173,7 @@ export const snapshotKeys = async (redis: RedisClient, prefix: string): Promise<
 };
 
 /** A key's value in a comparable form, whatever its type. */
-export const redisValue = async (redis: RedisClient, key: string): Promise<unknown> => {
+export const redisValue = async (redis: PlainRedis, key: string): Promise<unknown> => {
   const type = await redis.type(key);
   if (type === 'hash') return { ...(await redis.hGetAll(key)) };
   if (type === 'zset')

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
+import { openRedis, type Redis } from '../../src/redis';
+
+/** A plain node-redis client, as `createClient` makes it: what tests look at Redis with. */
+export type PlainRedis = ReturnType<typeof createClient>;
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -18,4 +22,11 @@ export const deleteKeysWithPrefix = async (prefix: string, url = TEST_REDIS_URL)
   } finally {
     client.destroy();
   }
+};
+
+/** The service's Redis seam on one node (what src/app.ts opens for REDIS_URL), connected. */
+export const openTestSeam = async (url = TEST_REDIS_URL): Promise<Redis> => {
+  const redis = openRedis({ kind: 'single', url });
+  if (!(await redis.connect(5000))) throw new Error(`Redis at ${url} did not answer`);
+  return redis;
 };
