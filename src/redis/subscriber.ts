@@ -56,6 +56,8 @@ export class ChannelSubscriber implements RedisSubscription {
   private wasReady = false;
   private firstDone: () => void = () => {};
   readonly subscribed: Promise<void>;
+  /** One listener for every channel: subscribing a channel again never delivers its messages twice. */
+  private readonly listener = (message: string, channel: string) => this.options.onMessage(message, channel);
 
   constructor(
     private readonly routing: SubscriberRouting,
@@ -145,19 +147,25 @@ export class ChannelSubscriber implements RedisSubscription {
     return connection;
   }
 
-  /** Subscribes the connection's channels it does not listen on yet; answers how many. */
+  /** Subscribes the connection's channels it does not listen on yet; answers how many it did. */
   private async subscribeAll(connection: Connection): Promise<number> {
     const missing = [...connection.channels].filter((channel) => !connection.subscribed.has(channel));
-    if (missing.length === 0) return 0;
-    const listener = (message: string, channel: string) => this.options.onMessage(message, channel);
-    try {
-      if (this.routing.sharded) await connection.client.sSubscribe(missing, listener);
-      else await connection.client.subscribe(missing, listener);
-      for (const channel of missing) connection.subscribed.add(channel);
-      return missing.length;
-    } catch {
-      return 0; // the connection dropped again (or the slot moved): the next round tries again
-    }
+    // One SSUBSCRIBE per channel: the channels of one node may hash to different slots (CROSSSLOT).
+    const outcomes = await Promise.allSettled(
+      this.routing.sharded
+        ? missing.map((channel) => connection.client.sSubscribe(channel, this.listener))
+        : missing.length > 0
+          ? [connection.client.subscribe(missing, this.listener)]
+          : [],
+    );
+    let added = 0;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status !== 'fulfilled') return; // dropped again, or the slot moved: the next round tries
+      const done = this.routing.sharded ? [missing[i]!] : missing;
+      for (const channel of done) connection.subscribed.add(channel);
+      added += done.length;
+    });
+    return added;
   }
 
   private unsubscribe(client: RedisClientType, channel: string): void {

@@ -4,6 +4,7 @@ import { upcastOrderEvent } from '../../src/orders';
 import type { OrderEvent } from '../../src/orders/events';
 import { type ReadModelKeys, readModelKeys } from '../../src/readmodel';
 import { generationPrefix } from '../../src/readmodel/projection';
+import { type Redis, type RedisCommands, scanPrefix } from '../../src/redis';
 import { eventually, snapshotKeys } from './projector-harness';
 import type { PlainRedis } from './redis';
 
@@ -152,4 +153,64 @@ export const dailyRevenueFromEvents = async (store: EventStore) => {
       Object.fromEntries(Object.entries(c).map(([field, n]) => [field, String(n)])),
     ]),
   );
+};
+
+/** A key's value in a comparable form, read through the service's Redis seam (any topology). */
+const valueVia = async (commands: RedisCommands, key: string): Promise<unknown> => {
+  const type = await commands.type(key);
+  if (type === 'hash') return { ...(await commands.hGetAll(key)) };
+  if (type === 'zset')
+    return (await commands.zRangeWithScores(key, 0, -1)).map(({ value, score }) => [value, score]);
+  if (type === 'set') return (await commands.sMembers(key)).sort();
+  if (type === 'stream') return (await commands.xRange(key, '-', '+')).map(({ message }) => ({ ...message }));
+  if (type === 'string') return commands.get(key);
+  return type;
+};
+
+/**
+ * readModelOf on any topology: each projection's active generation, found by SCAN on every primary and read
+ * through the seam (on a Cluster the projections live on different nodes).
+ */
+export const readModelVia = async (redis: Redis, prefix: string) => {
+  const keys = readModelKeys(prefix);
+  const models: Record<string, Record<string, unknown>> = {};
+  for (const { name } of allProjections) {
+    const generation = Number((await redis.primary.get(keys.active(name))) ?? '1');
+    const base = generationPrefix(prefix, name, generation);
+    const found: string[] = [];
+    await scanPrefix(redis, base, (batch) => {
+      found.push(...batch);
+      return true;
+    });
+    const model: Record<string, unknown> = {};
+    for (const key of found.sort()) model[key.slice(base.length)] = await valueVia(redis.primary, key);
+    const { position, recordedAt } = (model._checkpoint ?? {}) as Record<string, string>;
+    model._checkpoint = { position, recordedAt };
+    models[name] = model;
+  }
+  return models;
+};
+
+/** waitCaughtUp through the seam: every projection's active generation at the store's head. */
+export const waitCaughtUpVia = async (
+  redis: Redis,
+  prefix: string,
+  store: EventStore,
+  timeoutMs = 30_000,
+) => {
+  const keys = readModelKeys(prefix);
+  const head = await store.headPosition();
+  await eventually(
+    () =>
+      Promise.all(
+        allProjections.map(async ({ name }) => {
+          const generation = Number((await redis.primary.get(keys.active(name))) ?? '1');
+          const position = await redis.primary.hGet(keys.generation(name, generation).checkpoint, 'position');
+          return BigInt(position ?? '0');
+        }),
+      ).catch(() => [] as bigint[]),
+    (checkpoints) => checkpoints.length > 0 && checkpoints.every((c) => c >= head),
+    { timeoutMs, everyMs: 100, what: `every projection at head ${head} (prefix ${prefix})` },
+  );
+  return head;
 };

@@ -155,6 +155,9 @@ export const startRedisCluster = async ({
           // A replica may take over at once, however long it was cut off (the test kills on purpose).
           '--cluster-replica-validity-factor',
           '0',
+          // CLUSTER SLOTS lists a replica only once its replication offset moved: ping it every second.
+          '--repl-ping-replica-period',
+          '1',
           ...extraArgs,
         ]),
       ),
@@ -205,23 +208,28 @@ export const startRedisCluster = async ({
         const alive = nodes.find((n) => n.running)!;
         const shards = JSON.parse(
           (await run('redis-cli', ['-p', String(alive.port), '--json', 'CLUSTER', 'SHARDS'])).stdout,
-        ) as Array<{ nodes: Array<{ port: number; role: string; health: string }> }>;
-        return shards.every((shard) =>
-          shard.nodes.some(
-            (n) => n.role === 'master' && n.health === 'online' && byPort(nodes, n.port).running,
-          ),
-        );
+        ) as Array<{ slots: number[]; nodes: Array<{ port: number; role: string; health: string }> }>;
+        // A failed primary that lost its slots is a shard of its own, with no slots: not one to serve.
+        return shards
+          .filter((shard) => shard.slots.length > 0)
+          .every((shard) =>
+            shard.nodes.some(
+              (n) => n.role === 'master' && n.health === 'online' && byPort(nodes, n.port).running,
+            ),
+          );
       },
       timeoutMs,
     );
   await waitHealthy();
-  // Every replica has finished its first sync, so a kill right away is a failover, not an outage.
-  await waitFor('every replica to be in sync', async () => {
+  // Every replica has finished its first sync, so a kill right away is a failover, not an outage; and
+  // CLUSTER SLOTS lists it, so a client that discovers the cluster now knows its replicas.
+  await waitFor('every replica to be in sync and listed', async () => {
     for (const node of nodes) {
       const info = await cli(node.port, 'INFO', 'replication');
       if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
     }
-    return true;
+    const slots = await cli(nodes[0]!.port, 'CLUSTER', 'SLOTS');
+    return nodes.every((node) => slots.includes(`\n${node.port}\n`) || slots.endsWith(`\n${node.port}`));
   });
   return {
     nodes,
