@@ -30,7 +30,7 @@ export interface AppOptions {
   projections?: readonly Projection[];
   leaseTtlMs?: number;
   batchSize?: number;
-  /** How often the eviction policy is looked at again while running (default 5 s). */
+  /** How often the eviction policy is looked at again while running (default 1 s). */
   evictionCheckMs?: number;
 }
 

@@ -150,6 +150,7 @@ export class ProjectionRunner {
       if (this.main?.finished && !this.main.halted) this.main = undefined;
       if (this.rebuild?.finished) this.rebuild = undefined;
       if (this.main === undefined) await this.startMain();
+      else await this.followRedis();
       if (this.rebuild === undefined) await this.startRebuildIfAsked();
       else if (this.rebuild.status === 'running') void this.tryFlip(); // a flip that was refused earlier
       this.recovered();
@@ -157,6 +158,32 @@ export class ProjectionRunner {
     } catch (error) {
       this.faulted(error);
       await this.publishState().catch(() => {}); // where Redis still takes it (out of memory, say)
+    }
+  }
+
+  /**
+   * Redis holds the truth of which generation is active: a failover or a restore can take a flip back, or
+   * lose the pointer. A running main on another generation than Redis's active one is stopped (the next
+   * tick starts the right one); a missing pointer is reported as lost, never recreated as generation 1.
+   */
+  private async followRedis(): Promise<void> {
+    const { projection, redis, keys, log } = this.options;
+    const main = this.main;
+    if (main === undefined || this.flipping !== undefined) return;
+    const active = await redis.primary.get(keys.active(projection.name));
+    if (this.flipping !== undefined || this.main !== main) return; // a flip began meanwhile: it decides
+    if (active === null) {
+      throw new ReadModelStateLost(
+        `${projection.name}: the active-generation pointer is missing while generation ${main.generation} runs ` +
+          '(evicted or deleted?); rebuild the projection',
+      );
+    }
+    if (Number(active) !== main.generation) {
+      log?.warn(
+        { projection: projection.name, running: main.generation, active: Number(active) },
+        'the active generation in Redis is not the one running here (a failover or restore took a flip back?); restarting on it',
+      );
+      await this.stopProjectors();
     }
   }
 

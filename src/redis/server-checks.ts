@@ -66,7 +66,7 @@ export const unknownPolicyNodes = (facts: NodeFacts[]): string[] =>
   facts.filter((f) => f.evictionPolicy === undefined).map((f) => f.address);
 
 /** How often a running service looks at the policy again (someone may change it with CONFIG SET). */
-const WATCH_EVERY_MS = 5000;
+const WATCH_EVERY_MS = 1000;
 
 /**
  * Keeps an eye on the eviction policy while the service runs: projectors ask `problem` before each batch and
