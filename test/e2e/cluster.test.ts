@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +109,31 @@ describe('the read side on a Redis Cluster: 3 primaries, 3 replicas, replica rea
     }
   });
 
+  it('given one primary whose maxmemory-policy may evict, when a service starts, then it exits 1 with one line naming that node and the fix', async () => {
+    const master = await cluster.masterOf('some-key'); // one primary, whichever serves this key's slot
+    await cluster.cli(master, 'CONFIG', 'SET', 'maxmemory-policy', 'volatile-lru');
+    try {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: {
+          PATH: process.env.PATH ?? '',
+          PORT: '0',
+          ...env(),
+          REDIS_PREFIX: uniqueRedisPrefix('refused'),
+        },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(result.status).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`127.0.0.1:${master.port} has maxmemory-policy volatile-lru`);
+      expect(lines[0]).toContain('noeviction');
+    } finally {
+      await cluster.cli(master, 'CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
+  }, 30_000);
+
   it('given commands flowing, when the primary holding order-view is SIGKILLed, then no command fails, queries answer 503 at most during the failover, and afterwards every view, list and report equals a clean rebuild with zero lag', async () => {
     const keys = readModelKeys(prefix);
     const victim = await cluster.masterOf(keys.active('order-view'));
@@ -182,6 +208,13 @@ describe('the read side on a Redis Cluster: 3 primaries, 3 replicas, replica rea
         l.cause !== undefined,
     );
     expect(errorLines.length).toBeGreaterThan(0);
+
+    // Notifications follow the failover: a write after it is read fresh, woken on the new primary's shard.
+    const after = (await (
+      await fetch(`${service.baseUrl}/orders`, json(validOrder({ customerId: 'c-after' })))
+    ).json()) as { orderId: string; version: number };
+    const read = await fetch(`${service.baseUrl}/orders/${after.orderId}?minVersion=${after.version}`);
+    expect(read.headers.get('x-consistency')).toBe('fresh');
 
     const store = SqliteEventStore.open(storePath);
     try {

@@ -107,6 +107,13 @@ describe('the read side behind Redis Sentinel: a primary, a replica, three senti
       expect(at).toBeLessThanOrEqual(promotedAt + 3000);
     }
 
+    // Notifications follow the failover: a write after it is read fresh, woken by the new primary.
+    const after = (await (
+      await fetch(`${service.baseUrl}/orders`, json(validOrder({ customerId: 'c-after' })))
+    ).json()) as { orderId: string; version: number };
+    const read = await fetch(`${service.baseUrl}/orders/${after.orderId}?minVersion=${after.version}`);
+    expect(read.headers.get('x-consistency')).toBe('fresh');
+
     const store = SqliteEventStore.open(storePath);
     try {
       const head = await waitCaughtUpVia(redis, prefix, store);
