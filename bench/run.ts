@@ -14,8 +14,17 @@ import { currentLoad, describeMachine, machineInfo } from './support/machine';
 import { ROOT } from './support/processes';
 import { BENCH_REDIS_URL } from './support/redis';
 import { output, say } from './support/report';
+import { topologiesBench } from './topologies';
 
-const benches: Bench[] = [commandsBench, mixedBench, projectionBench, rywBench, rebuildBench, soakBench];
+const benches: Bench[] = [
+  commandsBench,
+  mixedBench,
+  projectionBench,
+  rywBench,
+  topologiesBench,
+  rebuildBench,
+  soakBench,
+];
 
 const usage = () =>
   [

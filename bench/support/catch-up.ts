@@ -24,6 +24,8 @@ export const runCatchUpWorker = async (options: {
   nodeArgs?: string[];
   timeoutMs?: number;
   sampleEveryMs?: number;
+  /** Where Redis is, as the service's variables say it (default REDIS_URL of the bench's Redis). */
+  redisEnv?: Record<string, string>;
 }): Promise<CatchUpRun> => {
   const timeoutMs = options.timeoutMs ?? 900_000;
   const worker = spawnNode('bench/workers/catch-up.ts', {
@@ -32,7 +34,7 @@ export const runCatchUpWorker = async (options: {
       BENCH_MODE: options.mode,
       BENCH_PROJECTIONS: options.projections.join(','),
       BENCH_TIMEOUT_MS: String(timeoutMs),
-      REDIS_URL: BENCH_REDIS_URL,
+      ...(options.redisEnv ?? { REDIS_URL: BENCH_REDIS_URL }),
       REDIS_PREFIX: options.prefix,
       ...(options.batchSize ? { BENCH_BATCH_SIZE: String(options.batchSize) } : {}),
       ...(options.repeat ? { BENCH_REPEAT: String(options.repeat) } : {}),

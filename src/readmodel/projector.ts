@@ -170,7 +170,9 @@ export class Projector {
           { projection: this.name, generation: this.generation, cause, err: error },
           'projector failed; restarting',
         );
-        await this.unlessStopped(sleep(Math.min(100 * 2 ** failures, 5000)));
+        // A node down or failing over answers again within seconds: retry at least every second then.
+        const longest = cause === 'unavailable' ? 1000 : 5000;
+        await this.unlessStopped(sleep(Math.min(100 * 2 ** failures, longest)));
       }
     }
     this.status = 'stopped';

@@ -109,6 +109,35 @@ describe('the read side on a Redis Cluster: 3 primaries, 3 replicas, replica rea
     }
   });
 
+  it('given the CLI with REDIS_CLUSTER_NODES, then status lists every projection and a rebuild asked there is built', async () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: { PATH: process.env.PATH ?? '', ...env() },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+    const status = cli('projections', 'status', '--json');
+    expect(status.status).toBe(0);
+    const rows = JSON.parse(status.stdout) as Array<{ name: string; status: string; generation: number }>;
+    expect(rows.map((r) => r.name).sort()).toEqual([...NAMES].sort());
+    const before = rows.find((r) => r.name === 'orders-index')!.generation;
+
+    const rebuild = cli('projections', 'rebuild', 'orders-index', '--json');
+    expect(rebuild.status).toBe(0);
+    const { generation } = JSON.parse(rebuild.stdout) as { generation: number };
+    expect(generation).toBeGreaterThan(before);
+    await eventually(
+      () =>
+        JSON.parse(cli('projections', 'status', '--json').stdout) as Array<{
+          name: string;
+          generation: number;
+        }>,
+      (r) => r.find((row) => row.name === 'orders-index')?.generation === generation,
+      { what: 'the rebuilt orders-index to become active', timeoutMs: 20_000, everyMs: 500 },
+    );
+  }, 60_000);
+
   it('given one primary whose maxmemory-policy may evict, when a service starts, then it exits 1 with one line naming that node and the fix', async () => {
     const master = await cluster.masterOf('some-key'); // one primary, whichever serves this key's slot
     await cluster.cli(master, 'CONFIG', 'SET', 'maxmemory-policy', 'volatile-lru');
