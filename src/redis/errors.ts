@@ -2,6 +2,7 @@ import {
   ClientClosedError,
   ClientOfflineError,
   ConnectionTimeoutError,
+  DisconnectsClientError,
   ErrorReply,
   ReconnectStrategyError,
   RootNodesUnavailableError,
@@ -10,11 +11,15 @@ import {
   TimeoutError,
 } from 'redis';
 
-/** node-redis's own errors for "no connection now": closed, offline, refused, timed out. */
+/**
+ * node-redis's own errors for "no connection now": closed, offline, refused, timed out, or destroyed under a
+ * command in flight (a replica dropped from the read pool, a node removed by a new slot map).
+ */
 const CONNECTION_ERRORS = [
   ClientClosedError,
   ClientOfflineError,
   ConnectionTimeoutError,
+  DisconnectsClientError,
   ReconnectStrategyError,
   RootNodesUnavailableError,
   SocketClosedUnexpectedlyError,

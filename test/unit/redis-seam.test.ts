@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import { ClientOfflineError, ErrorReply, SocketClosedUnexpectedlyError } from 'redis';
+import { ClientOfflineError, DisconnectsClientError, ErrorReply, SocketClosedUnexpectedlyError } from 'redis';
 import { describe, expect, it } from 'vitest';
 import { allProjections } from '../../projections';
 import { readModelKeys } from '../../src/readmodel';
@@ -47,6 +47,7 @@ describe('why a Redis call failed', () => {
     [new ErrorReply('NOSCRIPT No matching script.'), 'noscript'],
     [new ClientOfflineError(), 'unavailable'],
     [new SocketClosedUnexpectedlyError(), 'unavailable'],
+    [new DisconnectsClientError(), 'unavailable'],
     [new ErrorReply('CLUSTERDOWN The cluster is down'), 'unavailable'],
     [new ErrorReply('LOADING Redis is loading the dataset in memory'), 'unavailable'],
     [new RedisDeadlineExceeded('no answer'), 'unavailable'],
