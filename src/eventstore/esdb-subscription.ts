@@ -31,15 +31,36 @@ export class ServerMark {
   constructor(
     readonly kind: 'checkpoint' | 'caught-up',
     readonly position: Position = 0n,
+    /** A checkpoint's prepare position (the commit position is `position`). */
+    readonly prepare: Position = position,
   ) {}
 }
 
+/** Where a record sits in $all: by commit position, then prepare position (a transaction shares one commit). */
+interface LogPosition {
+  commit: Position;
+  prepare: Position;
+}
+
+const after = (a: LogPosition, b: LogPosition): boolean =>
+  a.commit > b.commit || (a.commit === b.commit && a.prepare > b.prepare);
+
 /**
- * Turns what the server sends into port messages (pure; no I/O): strictly increasing positions (repeats
- * after a resubscribe and stale checkpoints are dropped), one caught-up mark, and where to resume.
+ * Turns what the server sends into port messages (pure; no I/O): events in log order (a repeat after a
+ * resubscribe is dropped), checkpoints that only move forward, one caught-up mark, and where to resume.
+ *
+ * Events are deduplicated on their whole log position, commit and prepare: the events of one transaction
+ * share a commit position, and all of them must pass. A checkpoint whose prepare position differs from its
+ * commit position is dropped: some 24.10 patches (KurrentDB #4970, fixed by PR #4990) send filtered
+ * subscriptions a checkpoint at the end of the log with prepare 0, and the next event is written at exactly
+ * that commit position; taking the checkpoint would drop that event as already seen, and would let a
+ * consumer store a checkpoint past an event it never got.
  */
 export class SubscriptionProgress {
+  /** The resume bound: the commit position of the last event or checkpoint handed out (0n = nothing yet). */
   #last: Position;
+  /** The last event handed out, for deduplication. */
+  #lastEvent: LogPosition | undefined;
   #caughtUp = false;
   #scanTarget: Position | undefined;
 
@@ -71,10 +92,19 @@ export class SubscriptionProgress {
 
   #translate(item: AllStreamResolvedEvent | ServerMark): SubscriptionMessage[] {
     if (item instanceof ServerMark) {
-      return item.kind === 'caught-up' ? this.#serverCaughtUp() : this.#checkpoint(item.position);
+      if (item.kind === 'caught-up') return this.#serverCaughtUp();
+      return item.prepare === item.position ? this.#checkpoint(item.position) : [];
     }
     const event = toRecordedEvent(item);
-    if (event === undefined || event.position <= this.#last) return [];
+    if (event === undefined) return [];
+    const at: LogPosition = {
+      commit: event.position,
+      prepare: item.event?.position?.prepare ?? event.position,
+    };
+    // A repeat after a resubscribe: before the resume bound, or not after the last event handed out.
+    if (at.commit < this.#last) return [];
+    if (this.#lastEvent !== undefined && !after(at, this.#lastEvent)) return [];
+    this.#lastEvent = at;
     this.#last = event.position;
     // Filtered out on our side: still scanned, so the consumer may move its checkpoint past it.
     return matchesFilter(event, this.filter)
@@ -119,8 +149,11 @@ export type SubscribeToAll = Pick<EventStoreDBClient, 'subscribeToAll'>;
 const ignore = (): void => {};
 
 /** Pushed from inside the client's transform step, so the mark sits right behind the events before it. */
-const pushCheckpointMark = (subscription: AllStreamSubscription, position: { commit: bigint }): void => {
-  subscription.push(new ServerMark('checkpoint', position.commit));
+const pushCheckpointMark = (
+  subscription: AllStreamSubscription,
+  position: { commit: bigint; prepare: bigint },
+): void => {
+  subscription.push(new ServerMark('checkpoint', position.commit, position.prepare));
 };
 
 /** Settles like `work`, or with undefined as soon as `signal` aborts: close() must not wait for a slow read. */

@@ -148,7 +148,9 @@ export class BatchBuilder {
   }
 
   addEvent(event: RecordedEvent): { parked?: unknown } {
-    if (event.position <= this.position) return NOT_PARKED; // a redelivery after a resubscribe
+    // Before the checkpoint: already applied (a redelivery). Equal is a new event: the events of one
+    // EventStoreDB transaction share a commit position, and the store deduplicates on the whole position.
+    if (event.position < this.position) return NOT_PARKED;
     const { writes } = this.recorded;
     const start = writes.length;
     const outcome = recordOrPark(this.projection, event, this.handlerAttempts, this.recorded, this.upcast);

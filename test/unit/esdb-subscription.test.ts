@@ -243,3 +243,67 @@ describe('EsdbSubscription', () => {
     expect(iterate).toThrow(/once/);
   });
 });
+
+/** An event as a legacy EventStoreDB transaction writes it: its own prepare, the transaction's commit. */
+const inTransaction = (commit: bigint, prepare: bigint, stream = 'order-1'): AllStreamResolvedEvent => {
+  const event = resolved(prepare, stream);
+  return { ...event, event: { ...event.event!, position: { commit, prepare } }, commitPosition: commit };
+};
+
+describe('SubscriptionProgress: positions with commit and prepare (KurrentDB #4970, transactions)', () => {
+  it('given the events of one transaction (one commit position, rising prepares), then every one passes, in order', () => {
+    const progress = new SubscriptionProgress('start');
+    const out = [
+      ...progress.next(inTransaction(1000n, 800n)),
+      ...progress.next(inTransaction(1000n, 850n)),
+      ...progress.next(inTransaction(1000n, 900n)),
+      ...progress.next(resolved(1100n)),
+    ];
+    expect(out.map((m) => (m.kind === 'event' ? m.event.id.slice(-4) : m.kind))).toEqual([
+      '0800',
+      '0850',
+      '0900',
+      '1100',
+    ]);
+    expect(summary(out)).toEqual(['event@1000', 'event@1000', 'event@1000', 'event@1100']);
+  });
+
+  it('given a transaction delivered again after a resubscribe, then only the events not handed out yet pass', () => {
+    const progress = new SubscriptionProgress('start');
+    progress.next(inTransaction(1000n, 800n));
+    progress.next(inTransaction(1000n, 850n));
+    const again = [
+      ...progress.next(inTransaction(1000n, 800n)),
+      ...progress.next(inTransaction(1000n, 850n)),
+      ...progress.next(inTransaction(1000n, 900n)),
+    ];
+    expect(again.map((m) => (m.kind === 'event' ? m.event.id.slice(-4) : m.kind))).toEqual(['0900']);
+  });
+
+  it('given a checkpoint at the end of the log with prepare 0, then it is dropped and the event written at exactly that commit position passes', () => {
+    const progress = new SubscriptionProgress('start', { streamPrefixes: ['order-'] });
+    expect(summary(progress.next(resolved(50n)))).toEqual(['event@50']);
+    expect(progress.next(new ServerMark('checkpoint', 200n, 0n))).toEqual([]);
+    expect(progress.resumeFrom).toBe(50n); // a consumer never stores a checkpoint past an event it did not get
+
+    expect(summary(progress.next(resolved(200n)))).toEqual(['event@200']);
+    expect(progress.resumeFrom).toBe(200n);
+  });
+
+  it('given a clean checkpoint (prepare = commit), then it moves the resume bound as before', () => {
+    const progress = new SubscriptionProgress('start');
+    expect(summary(progress.next(new ServerMark('checkpoint', 300n, 300n)))).toEqual(['checkpoint@300']);
+    expect(progress.resumeFrom).toBe(300n);
+    expect(progress.next(resolved(250n))).toEqual([]); // before the bound: a repeat
+  });
+});
+
+describe('SubscriptionProgress: an event before a clean checkpoint already handed out', () => {
+  it('given an event, then a clean checkpoint past it, when an older event comes again, then it is dropped', () => {
+    const progress = new SubscriptionProgress('start');
+    progress.next(resolved(100n));
+    progress.next(new ServerMark('checkpoint', 300n, 300n));
+    expect(progress.next(resolved(250n))).toEqual([]);
+    expect(summary(progress.next(resolved(301n)))).toEqual(['event@301']);
+  });
+});
