@@ -17,6 +17,8 @@ export interface PreparedBatch {
   checkpoint: Position;
   /** recordedAt (ms) of the newest event applied, for lag in ms. */
   newestRecordedAt?: number;
+  /** Position of the newest event applied (not of a checkpoint mark): never past the store's head. */
+  newestEventPosition?: Position;
   /** Relative keys: resolved against the generation here. */
   writes: PositionedWrite[];
   streamVersions: Map<string, bigint>;
@@ -99,6 +101,7 @@ export const applyBatch = async (
       keys.notifications(target.projection),
       message,
       redis.publishCommand,
+      batch.newestEventPosition === undefined ? '' : String(batch.newestEventPosition),
       ...versions,
       ...writes,
     ]);
@@ -117,6 +120,10 @@ export interface StoredCheckpoint {
   missing: boolean;
   recordedAt?: number;
   appliedAt?: number;
+  /** Position of the newest event applied. */
+  eventPosition?: Position;
+  /** Why the generation is not to be trusted (its checkpoint is ahead of the store), if it is not. */
+  fault?: string;
 }
 
 /** The checkpoint of a generation on its primary (`position` 0 when there is none). */
@@ -132,5 +139,7 @@ export const readCheckpoint = async (
     missing: stored.position === undefined,
     ...(stored.recordedAt === undefined ? {} : { recordedAt: Number(stored.recordedAt) }),
     ...(stored.appliedAt === undefined ? {} : { appliedAt: Number(stored.appliedAt) }),
+    ...(stored.eventPosition === undefined ? {} : { eventPosition: BigInt(stored.eventPosition) }),
+    ...(stored.fault === undefined ? {} : { fault: stored.fault }),
   };
 };

@@ -126,6 +126,7 @@ export class BatchBuilder {
   private firstPosition: Position | undefined;
   private position: Position;
   private newestRecordedAt: number | undefined;
+  private newestEventPosition: Position | undefined;
   eventCount = 0;
   parkedCount = 0;
 
@@ -168,6 +169,7 @@ export class BatchBuilder {
     this.firstPosition ??= event.position;
     this.position = event.position;
     this.newestRecordedAt = event.recordedAt.getTime();
+    this.newestEventPosition = event.position;
     this.eventCount += 1;
     return outcome;
   }
@@ -189,6 +191,7 @@ export class BatchBuilder {
       streamVersions: this.streamVersions,
       eventCount: this.eventCount,
       ...(this.newestRecordedAt === undefined ? {} : { newestRecordedAt: this.newestRecordedAt }),
+      ...(this.newestEventPosition === undefined ? {} : { newestEventPosition: this.newestEventPosition }),
     };
     this.checkpoint = this.position;
     this.recorded = new WriteBatch();
@@ -196,6 +199,7 @@ export class BatchBuilder {
     this.streamVersions = new Map();
     this.firstPosition = undefined;
     this.newestRecordedAt = undefined;
+    this.newestEventPosition = undefined;
     this.eventCount = 0;
     this.parkedCount = 0;
     return batch;

@@ -214,15 +214,24 @@ export class ReadRequest {
     return true;
   }
 
-  /** One MULTI on the request's connection: the active pointer and what the requirement names. */
+  /**
+   * One MULTI on the request's connection: the active pointer, the checkpoint (and whether the generation is
+   * marked untrusted: then nothing is fresh) and the stream version the requirement names.
+   */
   private async check(projection: string, requirement: Requirement): Promise<boolean> {
     const session = await this.session(projection);
     const { keys } = this.access;
     const generationKeys = keys.generation(projection, session.generation);
-    const multi = session.redis.multi().get(keys.active(projection));
-    if (requirement.position !== undefined) multi.hGet(generationKeys.checkpoint, 'position');
+    const multi = session.redis
+      .multi()
+      .get(keys.active(projection))
+      .hmGet(generationKeys.checkpoint, ['position', 'fault']);
     if (requirement.stream !== undefined) multi.hGet(generationKeys.streamVersions, requirement.stream.name);
-    const [active, ...values] = (await multi.exec()) as Array<string | null>;
+    const [active, checkpoint, version] = (await multi.exec()) as [
+      string | null,
+      Array<string | null>,
+      string | null | undefined,
+    ];
     const generation = active === null || active === undefined ? 1 : Number(active);
     if (generation !== session.generation) {
       // Flipped since the request began: read the new generation, and check it instead.
@@ -230,11 +239,11 @@ export class ReadRequest {
       this.withGeneration(session, generation);
       return this.check(projection, requirement);
     }
-    let i = 0;
-    if (requirement.position !== undefined && BigInt(values[i++] ?? '0') < requirement.position) return false;
+    const [position, fault] = checkpoint;
+    if (fault !== null && fault !== undefined) return false;
+    if (requirement.position !== undefined && BigInt(position ?? '0') < requirement.position) return false;
     if (requirement.stream !== undefined) {
-      const stored = values[i];
-      if (stored === null || stored === undefined || BigInt(stored) < requirement.stream.revision)
+      if (version === null || version === undefined || BigInt(version) < requirement.stream.revision)
         return false;
     }
     return true;

@@ -1,10 +1,6 @@
 import { anyKeyWithPrefix, luaScript, type Redis, scanPrefix } from '../redis';
 import type { ReadModelKeys } from './keys';
-
-/** A pointer or checkpoint that must exist is gone while the data it describes is there (eviction, a hand). */
-export class ReadModelStateLost extends Error {
-  override readonly name = 'ReadModelStateLost';
-}
+import { ReadModelStateLost } from './untrusted';
 
 /** The generation queries read; 1 before anything was ever projected. */
 export const readActiveGeneration = async (redis: Redis, keys: ReadModelKeys, projection: string) => {

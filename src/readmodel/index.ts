@@ -8,7 +8,6 @@ export {
 } from './consistency';
 export {
   builtByVersion,
-  ReadModelStateLost,
   readActiveGeneration,
   rebuildingGeneration,
   requestRebuild,
@@ -36,3 +35,4 @@ export {
 } from './projector';
 export { UNLINK_GRACE_MS } from './rebuild';
 export { type ProjectionStatus, ProjectionStatusReader, type ProjectionStatusRow } from './status';
+export { GenerationUntrusted, ReadModelStateLost, StoreBehindReadModel } from './untrusted';

@@ -4,7 +4,6 @@ import { type Redis, redisFailureCause } from '../redis';
 import {
   builtByVersion,
   ensureActiveGeneration,
-  ReadModelStateLost,
   rebuildingGeneration,
   requestRebuild,
   unlinkGeneration,
@@ -12,9 +11,10 @@ import {
 import type { ReadModelKeys } from './keys';
 import { Lease } from './lease';
 import type { Projection } from './projection';
-import { Projector, type ProjectorFailureCause, type ProjectorStatus } from './projector';
+import { Projector, type ProjectorFailureCause, type ProjectorStatus, storeBehind } from './projector';
 import { claimRebuild, flipToRebuilt, leftoverGenerations, UNLINK_GRACE_MS } from './rebuild';
-import { publishStateScript } from './scripts';
+import { markFaultScript, publishStateScript } from './scripts';
+import { ReadModelStateLost, StoreBehindReadModel } from './untrusted';
 
 export interface ProjectionRunnerOptions {
   projection: Projection;
@@ -184,6 +184,15 @@ export class ProjectionRunner {
         'the active generation in Redis is not the one running here (a failover or restore took a flip back?); restarting on it',
       );
       await this.stopProjectors();
+      return;
+    }
+    // The store went back (reset, restored from a backup): events the generation applied are gone from it.
+    // The position is read before the head, so an event applied meanwhile cannot look like one past it.
+    const applied = main.stats.eventPosition;
+    if (applied === undefined || main.halted) return;
+    const head = await this.options.store.headPosition();
+    if (applied > head) {
+      await main.halt(new StoreBehindReadModel(storeBehind(projection.name, main.generation, applied, head)));
     }
   }
 
@@ -254,6 +263,14 @@ export class ProjectionRunner {
       ...(guard ? { guard } : {}),
       ...(onFailure ? { onFailure } : {}),
       onLeaseLost: () => this.lease.drop(),
+      // Marked in Redis, so no read-your-writes wait answers fresh from it, in any process.
+      onUntrusted: async (why) => {
+        await redis.runScript(
+          markFaultScript,
+          [keys.lease(projection.name), keys.generation(projection.name, generation).checkpoint],
+          [this.lease.token, why],
+        );
+      },
     }).start();
   }
 

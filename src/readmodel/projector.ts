@@ -3,9 +3,10 @@ import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMes
 import { type Redis, type RedisFailureCause, redisFailureCause } from '../redis';
 import { applyBatch, BehindCheckpoint, LeaseLost, type PreparedBatch, readCheckpoint } from './apply-batch';
 import { BatchBuilder } from './batch-builder';
-import { generationHasKeys, ReadModelStateLost } from './generations';
+import { generationHasKeys } from './generations';
 import type { ReadModelKeys } from './keys';
 import type { Projection } from './projection';
+import { GenerationUntrusted, ReadModelStateLost, StoreBehindReadModel } from './untrusted';
 
 export type ProjectorStatus = 'starting' | 'catching-up' | 'running' | 'stopped' | 'faulted';
 
@@ -30,10 +31,22 @@ export interface ProjectorOptions {
   guard?: () => string | undefined;
   /** Called on every failure, with its cause (a metric counts them). */
   onFailure?: (cause: ProjectorFailureCause) => void;
+  /** Called once when the projector stops because its generation cannot be trusted (it is marked in Redis). */
+  onUntrusted?: (why: string) => Promise<void>;
 }
 
+/** Why a generation that applied events past the store's head cannot be trusted. */
+export const storeBehind = (projection: string, generation: number, applied: Position, head: Position) =>
+  `${projection} generation ${generation} has applied events up to position ${applied} but the event store ` +
+  `ends at ${head}: the store was reset or restored from an older backup; rebuild the projection`;
+
 /** Why a projector failed: a Redis failure, or one of its own checks. */
-export type ProjectorFailureCause = RedisFailureCause | 'guard' | 'lost-state' | 'eventstore';
+export type ProjectorFailureCause =
+  | RedisFailureCause
+  | 'guard'
+  | 'lost-state'
+  | 'store-behind'
+  | 'eventstore';
 
 /** A guard said no: the batch is not sent, the projector retries with backoff until the guard clears. */
 export class ApplyPaused extends Error {
@@ -44,6 +57,8 @@ export interface ProjectorStats {
   checkpoint: Position;
   /** recordedAt (ms) of the newest event applied. */
   newestRecordedAt?: number;
+  /** Position of the newest event applied (not of a checkpoint mark). */
+  eventPosition?: Position;
   applied: number;
   parked: number;
   batches: number;
@@ -137,7 +152,20 @@ export class Projector {
     this.stopListeners.clear();
     void this.subscription?.close();
     await this.running;
-    this.status = 'stopped';
+    this.status = this.halted ? 'faulted' : 'stopped';
+  }
+
+  /** Stops for good: the generation cannot be trusted (found by the runner: the store went back). */
+  async halt(error: GenerationUntrusted): Promise<void> {
+    if (this.halted) return;
+    this.halted = true;
+    this.failed(error);
+    this.options.log?.error(
+      { projection: this.name, generation: this.generation, cause: error.failureCause, err: error },
+      'projection generation cannot be trusted; the projector stops until the projection is rebuilt',
+    );
+    await this.stop();
+    await this.options.onUntrusted?.(error.message);
   }
 
   private async runWithRestarts(): Promise<void> {
@@ -157,13 +185,14 @@ export class Projector {
         if (error instanceof BehindCheckpoint) continue; // another writer moved on: resync from Redis
         failures += 1;
         const cause = this.failed(error);
-        if (cause === 'lost-state') {
+        if (error instanceof GenerationUntrusted) {
           this.options.log?.error(
             { projection: this.name, generation: this.generation, cause, err: error },
-            'projection state lost; the projector stops until the projection is rebuilt',
+            'projection generation cannot be trusted; the projector stops until the projection is rebuilt',
           );
           this.halted = true;
           this.stopping = true;
+          await this.options.onUntrusted?.(error.message).catch(() => {});
           return;
         }
         this.options.log?.error(
@@ -175,14 +204,14 @@ export class Projector {
         await this.unlessStopped(sleep(Math.min(100 * 2 ** failures, longest)));
       }
     }
-    this.status = 'stopped';
+    this.status = this.halted ? 'faulted' : 'stopped';
   }
 
   /** Records a failure (status, stats, metric) and answers its cause. */
   private failed(error: unknown): ProjectorFailureCause {
     const cause: ProjectorFailureCause =
-      error instanceof ReadModelStateLost
-        ? 'lost-state'
+      error instanceof GenerationUntrusted
+        ? error.failureCause
         : error instanceof ApplyPaused
           ? 'guard'
           : (error as { name?: string })?.name === 'EventStoreUnavailable'
@@ -204,6 +233,13 @@ export class Projector {
         `the checkpoint of ${projection.name} generation ${generation} is missing while the generation's ` +
           'keys exist (evicted, or deleted by hand); rebuild the projection',
       );
+    }
+    if (stored.fault !== undefined) throw new StoreBehindReadModel(stored.fault);
+    if (stored.eventPosition !== undefined) {
+      const head = await store.headPosition();
+      if (stored.eventPosition > head)
+        throw new StoreBehindReadModel(storeBehind(projection.name, generation, stored.eventPosition, head));
+      this.stats.eventPosition = stored.eventPosition;
     }
     this.stats.checkpoint = stored.position;
     if (stored.recordedAt !== undefined) this.stats.newestRecordedAt = stored.recordedAt;
@@ -347,6 +383,7 @@ export class Projector {
     }
     this.stats.checkpoint = prepared.checkpoint;
     if (prepared.newestRecordedAt !== undefined) this.stats.newestRecordedAt = prepared.newestRecordedAt;
+    if (prepared.newestEventPosition !== undefined) this.stats.eventPosition = prepared.newestEventPosition;
     this.stats.applied += prepared.eventCount;
     this.stats.parked += parked + refused;
     this.stats.batches += 1;

@@ -27,7 +27,8 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 'NOT_REBUILDING' end
 if (redis.call('GET', KEYS[3]) or '1') ~= ARGV[3] then return 'ACTIVE_MOVED' end
 local old = redis.call('HGET', KEYS[5], 'position') or '0'
 local new = redis.call('HGET', KEYS[6], 'position') or '0'
-if greater(old, new) then return 'BEHIND' end
+-- An old generation marked untrusted (ahead of a restored store) is replaced whatever it says.
+if redis.call('HEXISTS', KEYS[5], 'fault') == 0 and greater(old, new) then return 'BEHIND' end
 redis.call('SET', KEYS[3], ARGV[2])
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[4], 'g' .. ARGV[2], ARGV[4])

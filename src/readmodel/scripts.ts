@@ -15,8 +15,9 @@ import { luaScript } from '../redis';
  *
  * KEYS: 1 checkpoint hash, 2 lease, 3 stream-versions hash, 4 parked stream, 5.. the keys the writes touch.
  * ARGV: 1 lease token, 2 the checkpoint the batch builds on, 3 new checkpoint, 4 newest recordedAt ms, 5 appliedAt ms,
- *       6 channel, 7 message, 8 publish command, 9 number of stream versions, then stream/revision pairs, then
- *       the number of writes, then per write: command, key index, event position, argument count, arguments.
+ *       6 channel, 7 message, 8 publish command, 9 position of the newest event applied ('' if none), 10 number
+ *       of stream versions, then stream/revision pairs, then the number of writes, then per write: command, key
+ *       index, event position, argument count, arguments.
  */
 export const applyBatchScript = luaScript(`#!lua
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.error_reply('STALE_LEASE lease is held by another process') end
@@ -24,7 +25,7 @@ local current = redis.call('HGET', KEYS[1], 'position') or '0'
 -- Equal, not just "after": a Redis that went back in time (failover to a lagging replica, a restore) must
 -- send the projector back to what Redis now holds, or the events in between would never be applied.
 if current ~= ARGV[2] then return redis.error_reply('BEHIND_CHECKPOINT ' .. current) end
-local i = 9
+local i = 10
 local versions = tonumber(ARGV[i])
 -- One HSET per 500 streams (unpack has a stack limit), not one per stream.
 local done = 0
@@ -51,7 +52,8 @@ for _ = 1, writes do
   i = i + 4 + argc
 end
 local fields = {'position', ARGV[3], 'appliedAt', ARGV[5]}
-if ARGV[4] ~= '' then fields[5] = 'recordedAt'; fields[6] = ARGV[4] end
+if ARGV[4] ~= '' then fields[#fields + 1] = 'recordedAt'; fields[#fields + 1] = ARGV[4] end
+if ARGV[9] ~= '' then fields[#fields + 1] = 'eventPosition'; fields[#fields + 1] = ARGV[9] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call(ARGV[8], ARGV[6], ARGV[7])
 return parked`);
@@ -75,3 +77,13 @@ return 0`);
 export const publishStateScript = luaScript(`#!lua flags=allow-oom
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return redis.call('PEXPIRE', KEYS[1], ARGV[1])`);
+
+/**
+ * KEYS: 1 lease, 2 the generation's checkpoint hash. ARGV: 1 lease token, 2 why.
+ * Marks a generation as not to be trusted (its checkpoint is ahead of the event store): a read-your-writes wait
+ * never answers `fresh` from it, and a rebuild may replace it whatever its checkpoint says.
+ */
+export const markFaultScript = luaScript(`#!lua flags=allow-oom
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], 'fault', ARGV[2])
+return 1`);

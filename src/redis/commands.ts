@@ -5,6 +5,7 @@ export interface RedisMulti {
   get(key: string): RedisMulti;
   hGet(key: string, field: string): RedisMulti;
   hGetAll(key: string): RedisMulti;
+  hmGet(key: string, fields: string[]): RedisMulti;
   hSet(key: string, fields: Record<string, string>): RedisMulti;
   pExpire(key: string, ms: number): RedisMulti;
   zScore(key: string, member: string): RedisMulti;
