@@ -116,23 +116,71 @@ export const generationHasKeys = async (
 };
 
 /**
- * Deletes a generation's keys in the background: SCAN + UNLINK on every primary, never KEYS. The checkpoint
- * goes last, so an unlink cut short (crash) still leaves the mark by which the next holder finds the leftovers.
+ * KEYS: 1 lease, 2 active, 3 rebuilding, 4 built-by versions, 5.. the keys to unlink.
+ * ARGV: 1 lease token, 2 generation, 3 `last` on the step that ends the unlink.
+ * One bounded step of deleting an old generation: fenced by the lease, and refused while the generation is
+ * active or being rebuilt, checked on every step (a failover or a restore can take a flip back and make the
+ * old generation the active one again). May run out of memory: it frees memory.
+ */
+const unlinkStepScript = luaScript(`#!lua flags=allow-oom
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'STALE_LEASE' end
+if (redis.call('GET', KEYS[2]) or '1') == ARGV[2] then return 'ACTIVE' end
+if redis.call('GET', KEYS[3]) == ARGV[2] then return 'REBUILDING' end
+local unlinked = 0
+if #KEYS > 4 then unlinked = redis.call('UNLINK', unpack(KEYS, 5)) end
+if ARGV[3] == 'last' then redis.call('HDEL', KEYS[4], 'g' .. ARGV[2]) end
+return unlinked`);
+
+export interface UnlinkOutcome {
+  unlinked: number;
+  /** Why it stopped before the end: the lease moved, or the generation is (again) active or being rebuilt. */
+  refused?: 'STALE_LEASE' | 'ACTIVE' | 'REBUILDING' | 'STOPPED';
+}
+
+/**
+ * Deletes a generation's keys in bounded steps (one SCAN batch of every primary each, never KEYS), each step
+ * a script fenced by the lease (see unlinkStepScript); `stop` ends it between steps. The checkpoint goes
+ * last, so an unlink cut short still leaves the mark by which the next holder finds the leftovers.
  */
 export const unlinkGeneration = async (
   redis: Redis,
   keys: ReadModelKeys,
   projection: string,
   generation: number,
-): Promise<number> => {
+  leaseToken: () => string,
+  stop: () => boolean = () => false,
+): Promise<UnlinkOutcome> => {
   const generationKeys = keys.generation(projection, generation);
+  const fixed = [
+    keys.lease(projection),
+    keys.active(projection),
+    keys.rebuilding(projection),
+    keys.versions(projection),
+  ];
+  const step = async (batch: string[], last: boolean): Promise<number | UnlinkOutcome['refused']> => {
+    if (stop()) return 'STOPPED';
+    const reply = await redis.runScript(
+      unlinkStepScript,
+      [...fixed, ...batch],
+      [leaseToken(), String(generation), last ? 'last' : ''],
+    );
+    return typeof reply === 'string' ? (reply as UnlinkOutcome['refused']) : Number(reply);
+  };
   let unlinked = 0;
+  let refused: UnlinkOutcome['refused'];
   await scanPrefix(redis, generationKeys.base, async (batch) => {
-    const others = batch.filter((key) => key !== generationKeys.checkpoint);
-    if (others.length > 0) unlinked += await redis.primary.unlink(others);
+    const outcome = await step(
+      batch.filter((key) => key !== generationKeys.checkpoint),
+      false,
+    );
+    if (typeof outcome !== 'number') {
+      refused = outcome;
+      return false;
+    }
+    unlinked += outcome;
     return true;
   });
-  unlinked += await redis.primary.unlink(generationKeys.checkpoint);
-  await redis.primary.hDel(keys.versions(projection), `g${generation}`);
-  return unlinked;
+  if (refused !== undefined) return { unlinked, refused };
+  const outcome = await step([generationKeys.checkpoint], true);
+  return typeof outcome === 'number' ? { unlinked: unlinked + outcome } : { unlinked, refused: outcome };
 };

@@ -283,7 +283,7 @@ export class ProjectionRunner {
   private async startMain(): Promise<void> {
     const { projection, redis, keys, log } = this.options;
     const active = await ensureActiveGeneration(redis, keys, projection.name, projection.version);
-    const leftovers = await leftoverGenerations(redis, keys, projection.name, active);
+    const leftovers = await leftoverGenerations(redis, keys, projection.name);
     const builtBy = (await builtByVersion(redis, keys, projection.name, active)) ?? projection.version;
     // Only a newer version rebuilds: an older process in a rolling deploy must not undo a newer model.
     if (builtBy < projection.version) {
@@ -302,16 +302,17 @@ export class ProjectionRunner {
     const { projection, redis, keys, log } = this.options;
     const generation = await rebuildingGeneration(redis, keys, projection.name);
     if (generation === undefined || this.main === undefined) return;
-    const claim = await claimRebuild(redis, keys, projection.name, generation, projection.version);
-    if (claim === 'left-for-newer') {
+    const claimed = await claimRebuild(redis, keys, projection.name, generation, projection.version);
+    if (claimed.claim === 'left-for-newer') {
       log?.debug(
         { projection: projection.name, generation },
         'rebuild belongs to a newer version; left to it',
       );
       return;
     }
-    log?.info({ projection: projection.name, generation, claim }, 'rebuild started');
-    this.rebuild = this.projector(generation, () => void this.tryFlip());
+    log?.info({ projection: projection.name, ...claimed }, 'rebuild started');
+    this.rebuild = this.projector(claimed.generation, () => void this.tryFlip());
+    if (claimed.claim === 'restarted') this.unlinkAfterGrace(claimed.abandoned);
   }
 
   /** One flip attempt at a time; the caught-up mark, the retry timer and the tick all come through here. */
@@ -357,12 +358,29 @@ export class ProjectionRunner {
     this.unlinkAfterGrace(request.from);
   }
 
+  /**
+   * Deletes an old generation after the grace period, outside the lease tick, in bounded steps each fenced
+   * by the lease; it stops when this runner stops or loses the lease, and the next holder finds the rest.
+   */
   private unlinkAfterGrace(generation: number): void {
     const { projection, redis, keys, log } = this.options;
     this.later(this.options.unlinkGraceMs ?? UNLINK_GRACE_MS, async () => {
       try {
-        const unlinked = await unlinkGeneration(redis, keys, projection.name, generation);
-        log?.info({ projection: projection.name, generation, unlinked }, 'old generation unlinked');
+        const outcome = await unlinkGeneration(
+          redis,
+          keys,
+          projection.name,
+          generation,
+          () => this.lease.token,
+          () => this.stopped || !this.lease.held,
+        );
+        if (outcome.refused === undefined)
+          log?.info({ projection: projection.name, generation, ...outcome }, 'old generation unlinked');
+        else
+          log?.warn(
+            { projection: projection.name, generation, ...outcome },
+            'unlinking an old generation stopped before the end',
+          );
       } catch (error) {
         log?.warn({ projection: projection.name, generation, err: error }, 'unlinking a generation failed');
       }

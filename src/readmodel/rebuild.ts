@@ -1,5 +1,5 @@
 import { luaScript, type Redis } from '../redis';
-import { builtByVersion, unlinkGeneration } from './generations';
+import { builtByVersion } from './generations';
 import type { ReadModelKeys } from './keys';
 import { encodeNotification } from './notifications';
 
@@ -73,9 +73,32 @@ export const flipToRebuilt = async (
   )) as FlipOutcome;
 
 /**
+ * KEYS: 1 rebuilding, 2 generation counter, 3 built-by versions. ARGV: 1 generation, 2 code version.
+ * Moves a rebuild that another version began to a fresh generation number, built by this version; the
+ * abandoned one is deleted in the background like any leftover. Refused if the rebuild moved meanwhile.
+ */
+const restartRebuildScript = luaScript(`#!lua
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('REBUILD_MOVED') end
+local next = redis.call('INCR', KEYS[2])
+-- Never a number handed out before, even if the counter was behind (set by hand).
+if next <= tonumber(ARGV[1]) then
+  next = tonumber(ARGV[1]) + 1
+  redis.call('SET', KEYS[2], next)
+end
+redis.call('SET', KEYS[1], next)
+redis.call('HSET', KEYS[3], 'g' .. next, ARGV[2])
+return tostring(next)`);
+
+export type RebuildClaim =
+  | { claim: 'fresh-or-resumed'; generation: number }
+  | { claim: 'restarted'; generation: number; abandoned: number }
+  | { claim: 'left-for-newer'; generation: number };
+
+/**
  * Claims a rebuild generation for this code version before building it. A rebuild begun by the same
- * version resumes from its checkpoint (the holder that began it died or lost the lease); one begun by
- * another version would end up half old, half new, so it starts over. Call it while holding the lease.
+ * version resumes from its checkpoint (the holder that began it died or lost the lease); one begun by an
+ * older version would end up half old, half new, so it starts over in a fresh generation (nothing is
+ * deleted here: the abandoned generation is a leftover for the background unlink). Call it with the lease.
  */
 export const claimRebuild = async (
   redis: Redis,
@@ -83,28 +106,41 @@ export const claimRebuild = async (
   projection: string,
   generation: number,
   version: number,
-): Promise<'fresh-or-resumed' | 'restarted' | 'left-for-newer'> => {
+): Promise<RebuildClaim> => {
   await redis.primary.hSetNX(keys.versions(projection), `g${generation}`, String(version));
   const builtBy = await builtByVersion(redis, keys, projection, generation);
-  if (builtBy === version) return 'fresh-or-resumed';
+  if (builtBy === version) return { claim: 'fresh-or-resumed', generation };
   // During a rolling deploy an older process must not rebuild a newer version's generation with old code.
-  if (builtBy !== undefined && builtBy > version) return 'left-for-newer';
-  await unlinkGeneration(redis, keys, projection, generation);
-  await redis.primary.hSet(keys.versions(projection), `g${generation}`, String(version));
-  return 'restarted';
+  if (builtBy !== undefined && builtBy > version) return { claim: 'left-for-newer', generation };
+  const fresh = await redis.runScript(
+    restartRebuildScript,
+    [keys.rebuilding(projection), keys.generationCounter(projection), keys.versions(projection)],
+    [String(generation), String(version)],
+  );
+  return { claim: 'restarted', generation: Number(fresh), abandoned: generation };
 };
 
-/** Generations below the active one that still have keys: leftovers of a holder that died before unlinking. */
+/**
+ * Generations other than the active one and the one being rebuilt that still have a checkpoint: leftovers
+ * of a holder that died before unlinking, or of an abandoned rebuild.
+ */
 export const leftoverGenerations = async (
   redis: Redis,
   keys: ReadModelKeys,
   projection: string,
-  active: number,
 ): Promise<number[]> => {
-  const leftovers: number[] = [];
-  for (let generation = 1; generation < active; generation++) {
-    if (await redis.primary.exists(keys.generation(projection, generation).checkpoint))
-      leftovers.push(generation);
+  const [active, rebuilding, counter] = await Promise.all([
+    redis.primary.get(keys.active(projection)),
+    redis.primary.get(keys.rebuilding(projection)),
+    redis.primary.get(keys.generationCounter(projection)),
+  ]);
+  const candidates: number[] = [];
+  for (let generation = 1; generation <= Number(counter ?? active ?? '1'); generation++) {
+    if (String(generation) !== (active ?? '1') && String(generation) !== rebuilding)
+      candidates.push(generation);
   }
-  return leftovers;
+  const exists = await Promise.all(
+    candidates.map((generation) => redis.primary.exists(keys.generation(projection, generation).checkpoint)),
+  );
+  return candidates.filter((_, i) => exists[i] === 1);
 };

@@ -62,7 +62,7 @@ describe('a projection whose version changed in code is rebuilt blue/green at st
     expect(await builtBy(1)).toBe('2');
   });
 
-  it('given a rebuild begun by version 1 and left half done, when version 2 takes it over, then it starts the generation over instead of finishing a half-old model', async () => {
+  it('given a rebuild begun by version 1 and left half done, when version 2 takes it over, then it starts over in a fresh generation instead of finishing a half-old model, and the abandoned one is unlinked', async () => {
     let slowMs = 0;
     await bench.placeOrders(120);
     const v1 = bench.runner(orderTally(1, { slowMs: () => slowMs }), { batchSize: 5 });
@@ -74,17 +74,22 @@ describe('a projection whose version changed in code is rebuilt blue/green at st
     expect(await bench.redis.get(bench.keys.rebuilding(NAME))).toBe('2');
     expect(Number(await placedIn(2, 1)())).toBeLessThan(120);
 
-    bench.runner(orderTally(2), { batchSize: 5 });
+    bench.runner(orderTally(2), { batchSize: 5, unlinkGraceMs: 100 });
     await eventually(
       () => bench.active(NAME),
-      (g) => g === 2,
-      { what: 'flip to generation 2' },
+      (g) => g === 3,
+      { what: 'flip to generation 3' },
     );
 
-    const rebuilt = await bench.modelOf(NAME, 2);
+    const rebuilt = await bench.modelOf(NAME, 3);
     expect(rebuilt['v2:placed']).toBe('120');
     expect(Object.keys(rebuilt).filter((key) => key.startsWith('v1:'))).toEqual([]);
-    expect(await builtBy(2)).toBe('2');
+    expect(await builtBy(3)).toBe('2');
+    await eventually(
+      () => bench.keyCount(NAME, 2),
+      (count) => count === 0,
+      { what: 'the abandoned generation 2 unlinked' },
+    );
   });
 
   it('given a rebuild begun by version 2 and left half done, when an older process (version 1) takes the lease, then it leaves that generation to a newer process', async () => {
