@@ -82,6 +82,18 @@ describe('read-your-writes notifications (a private redis-server, restarted by t
     expect((await commandsProcessed(bench)) - before).toBe(3); // the first INFO and the two PUBLISHes
   });
 
+  it('given a new process (nothing cached) and a rebuild in generation 2 past the position, when the active generation 1 is behind it, then the wait is not fresh', async () => {
+    await bench.redis.set(bench.keys.active(NAME), '1');
+    await bench.redis.hSet(bench.keys.generation(NAME, 1).checkpoint, 'position', '5');
+    const fresh = new ReadModelAccess(bench.seam, bench.keys, hub); // a new process: its cache is empty
+    const waiting = fresh.waitForPosition([NAME], 50n, 600);
+    await new Promise((r) => setTimeout(r, 100));
+
+    await publish({ ...applied('100'), generation: 2 }); // the rebuild's batch, not the active generation's
+
+    expect(await waiting).toBe('stale');
+  });
+
   it('given a waiter that is never satisfied, when the timeout passes, then it is stale and stops listening', async () => {
     const outcome = await readModel.waitForPosition([NAME], 99n, 300);
 

@@ -1,4 +1,6 @@
+import { ClientOfflineError } from 'redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from '../../src/redis';
 import { eventually, openRebuildBench, orderTally, type RebuildBench } from './rebuild.support';
 
 const NAME = 'order-tally';
@@ -41,6 +43,37 @@ describe('a projection whose version changed in code is rebuilt blue/green at st
       },
     );
     expect(await builtBy(1)).toBeNull();
+  });
+
+  it('given version 1 built generation 1, when the version check at start-up fails once (a failover during a rolling deploy), then it is tried again and the rebuild still happens', async () => {
+    await bench.placeOrders(10);
+    const v1 = bench.runner(orderTally(1));
+    await eventually(placedIn(1, 1), (placed) => placed === '10', { what: 'v1 counted 10 orders' });
+    await v1.stop();
+    // The same Redis, except that the first read of the built-by versions fails as during a failover.
+    let failures = 1;
+    const flaky: Redis = {
+      ...bench.seam,
+      primary: new Proxy(bench.seam.primary, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target);
+          if (property !== 'hGet' || typeof value !== 'function') return value;
+          return (key: string, field: string) =>
+            key === bench.keys.versions(NAME) && failures-- > 0
+              ? Promise.reject(new ClientOfflineError())
+              : value.call(target, key, field);
+        },
+      }),
+    };
+
+    bench.runner(orderTally(2), { redis: flaky });
+    await eventually(
+      () => bench.active(NAME),
+      (g) => g === 2,
+      { what: 'flip to generation 2 after the failed check was tried again' },
+    );
+    expect(failures).toBeLessThan(0); // the check failed once and was asked again
+    expect((await bench.modelOf(NAME, 2))['v2:placed']).toBe('10');
   });
 
   it('given generation 2 built by version 2, when an older process (version 1) takes the lease in a rolling deploy, then it does not rebuild back', async () => {
