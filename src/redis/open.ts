@@ -1,5 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import { createClient, createCluster, createSentinel, type RedisClientType } from 'redis';
+import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline';
 import { NoReplicaAvailable } from './errors';
 import type { ReadConnection, Redis, RedisNode } from './redis';
 import { evalScript, type RedisScript, type SendToPrimary } from './scripts';
@@ -14,7 +15,7 @@ export interface RedisOptions {
   onError?: (error: Error) => void;
 }
 
-/** Longest a command waits for its answer once sent to a connected node (node-redis's command timeout). */
+/** Longest a command waits to be written (node-redis's command timeout; CALL_DEADLINE_MS bounds the answer). */
 const COMMAND_TIMEOUT_MS = 5000;
 /** How often a Cluster's slot map is read again even when every node answers (replicas come and go). */
 const CLUSTER_REFRESH_MS = 10_000;
@@ -81,12 +82,31 @@ const keepConnecting = async (
   throw new Error('closed before Redis answered');
 };
 
-const send = (client: RedisClientType, args: string[]) => client.sendCommand(args);
+/**
+ * Drops a connection whose command ran out of time (its answer may never come) and opens it again; the
+ * commands queued behind the stuck one fail at once instead of waiting for it. One at a time per client.
+ */
+const abandoner = (onError?: (error: Error) => void) => {
+  const reopening = new WeakSet<RedisClientType>();
+  return (client: RedisClientType | undefined) => {
+    if (client === undefined || !client.isOpen || reopening.has(client)) return;
+    reopening.add(client);
+    onError?.(new Error(`a call did not answer within ${CALL_DEADLINE_MS} ms: abandoning its connection`));
+    client.destroy();
+    client
+      .connect()
+      .catch(() => {})
+      .finally(() => reopening.delete(client));
+  };
+};
 
 const singleRedis = (url: string, options: RedisOptions): Redis => {
   const client = createClient({ url, ...nodeOptions(undefined) }) as RedisClientType;
   client.on('error', (error: Error) => options.onError?.(error));
   let connecting: Promise<unknown> | undefined;
+  const abandon = abandoner(options.onError);
+  const send = (args: string[]) =>
+    withDeadline(client.sendCommand(args), CALL_DEADLINE_MS, () => abandon(client));
   const subscriberClient = () => {
     const subscriber = client.duplicate();
     subscriber.on('error', () => {}); // the main client reports connection errors
@@ -95,19 +115,17 @@ const singleRedis = (url: string, options: RedisOptions): Redis => {
   const readConnection: ReadConnection = { commands: client, replica: false };
   return {
     topology: 'single',
-    primary: client,
+    primary: boundedCommands(client, CALL_DEADLINE_MS, () => abandon(client)),
     readConnection: () => readConnection,
     publishCommand: 'PUBLISH',
     runScript: (script: RedisScript, keys: string[], args: string[]) =>
-      evalScript((_key, a) => send(client, a), script, keys, args),
+      evalScript((_key, a) => send(a), script, keys, args),
     subscribe: (subscription: SubscriptionOptions) =>
       new ChannelSubscriber(
         { sharded: false, addressOf: () => url, clientFor: subscriberClient },
         subscription,
       ),
-    primaries: async (): Promise<RedisNode[]> => [
-      { address: new URL(url).host, send: (args) => send(client, args) },
-    ],
+    primaries: async (): Promise<RedisNode[]> => [{ address: new URL(url).host, send }],
     get isReady() {
       return client.isReady;
     },
@@ -140,7 +158,9 @@ const sentinelRedis = (
   let replicas: SentinelReplicas | undefined;
   let closed = false;
   let connecting: Promise<void> | undefined;
-  const sendToPrimary: SendToPrimary = (_key, args) => primary.sendCommand(false, args);
+  // A frozen primary is bounded here; Sentinel itself replaces its connection when it fails the primary over.
+  const sendToPrimary: SendToPrimary = (_key, args) =>
+    withDeadline(primary.sendCommand(false, args), CALL_DEADLINE_MS, () => {});
   const masterAddress = () => {
     const master = primary.getMasterNode();
     return master === undefined ? undefined : `${master.host}:${master.port}`;
@@ -152,7 +172,7 @@ const sentinelRedis = (
   };
   return {
     topology: 'sentinel',
-    primary,
+    primary: boundedCommands(primary, CALL_DEADLINE_MS, () => {}),
     // With every replica gone (the last one was promoted), queries read the primary rather than fail.
     readConnection: () => {
       const replica = replicas?.pick();
@@ -164,7 +184,7 @@ const sentinelRedis = (
     primaries: async () => {
       const address = masterAddress();
       if (address === undefined) throw new NoReplicaAvailable('the sentinels name no primary now');
-      return [{ address, send: (args) => primary.sendCommand(false, args) }];
+      return [{ address, send: (args) => sendToPrimary('', args) }];
     },
     get isReady() {
       return primary.isReady;
@@ -253,7 +273,14 @@ const clusterRedis = (
       ? []
       : [watchClusterTopology(cluster, topology.nodes, () => closed, options.onError)],
   );
-  const sendToPrimary: SendToPrimary = (key, args) => primary.sendCommand(key, false, args);
+  const abandon = abandoner(options.onError);
+  /** The connection to the primary that serves a key's slot (the one a stuck call went to). */
+  const abandonNodeOf = (key: string | undefined) =>
+    abandon(
+      key === undefined ? undefined : (primary.slots[calculateSlot(key)]?.master.client as RedisClientType),
+    );
+  const sendToPrimary: SendToPrimary = (key, args) =>
+    withDeadline(primary.sendCommand(key, false, args), CALL_DEADLINE_MS, () => abandonNodeOf(key));
   const routing: SubscriberRouting = {
     sharded: true,
     addressOf: (channel) => {
@@ -267,7 +294,7 @@ const clusterRedis = (
   let next = 0;
   return {
     topology: 'cluster',
-    primary,
+    primary: boundedCommands(primary, CALL_DEADLINE_MS, abandonNodeOf),
     // A replica of the key's shard that is connected (round robin), else the shard's primary.
     readConnection: (key) => {
       const shard = replicas?.slots[calculateSlot(key)];
@@ -282,7 +309,10 @@ const clusterRedis = (
     primaries: async () =>
       primary.masters.map((master) => ({
         address: `${master.host}:${master.port}`,
-        send: async (args: string[]) => (await primary.nodeClient(master)).sendCommand(args),
+        send: async (args: string[]) => {
+          const client = (await primary.nodeClient(master)) as RedisClientType;
+          return withDeadline(client.sendCommand(args), CALL_DEADLINE_MS, () => abandon(client));
+        },
       })),
     get isReady() {
       return connected && primary.isOpen;
