@@ -175,7 +175,6 @@ export const createApp = async (
               statuses,
               redis,
               keys,
-              upcast: upcastOrderEvent,
             }),
         }),
     ops: {

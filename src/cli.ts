@@ -1,15 +1,15 @@
 import { allProjections } from '../projections';
 import { ConfigError, loadConfig } from './config';
 import { openEventStore } from './eventstore';
-import { upcastOrderEvent } from './orders';
 import {
   listParked,
   type Projection,
   ProjectionStatusReader,
   type ProjectionStatusRow,
+  ReplayNotServed,
   readModelKeys,
-  replayParked,
   requestRebuild,
+  requestReplay,
 } from './readmodel';
 import { DEFAULT_REDIS_URL, openRedis, type Redis } from './redis';
 
@@ -18,7 +18,8 @@ const USAGE = `usage: npm run sluice -- projections <command> [--json]
   projections status            every projection: generation, status, checkpoint, lag, parked
   projections rebuild <name>    rebuild blue/green into a new generation (the lease holder builds it)
   projections parked <name>     the events the projection's handlers kept failing on
-  projections replay <name>     re-apply the parked events; the ones that succeed are removed
+  projections replay <name>     re-apply the parked events in order (the projector holding the projection's
+                                lease runs it); the ones that succeed are removed
 
 Uses the service's environment: REDIS_URL (or REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or
 REDIS_CLUSTER_NODES), REDIS_PREFIX, EVENTSTORE_URL.`;
@@ -133,7 +134,10 @@ const run = async (invocation: Invocation, redis: Redis, prefix: string, eventSt
       for (const p of parked)
         print(`${p.id}  position ${p.position}  ${p.error}\n  ${JSON.stringify(p.event ?? p.write)}`);
   } else {
-    const outcome = await replayParked(redis, keys, projection, upcastOrderEvent);
+    const outcome = await requestReplay(redis, keys, projection.name).catch((error: unknown) => {
+      if (error instanceof ReplayNotServed) throw new CliError(`sluice: ${error.message}`, 1);
+      throw error;
+    });
     print(
       json
         ? JSON.stringify(outcome)

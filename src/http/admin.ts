@@ -3,14 +3,15 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../cqrs';
-import { EventStoreUnavailable, type RecordedEvent } from '../eventstore';
+import { EventStoreUnavailable } from '../eventstore';
 import {
   listParked,
   type Projection,
   type ProjectionStatusReader,
   type ReadModelKeys,
-  replayParked,
+  ReplayNotServed,
   requestRebuild,
+  requestReplay,
 } from '../readmodel';
 import type { Redis } from '../redis';
 import { problemResponses, route } from './openapi-route';
@@ -23,8 +24,6 @@ export interface AdminRouteDeps {
   statuses: ProjectionStatusReader;
   redis: Redis;
   keys: ReadModelKeys;
-  /** Applied to a parked event before its replay, as the projector applies it. */
-  upcast?: (event: RecordedEvent) => RecordedEvent;
 }
 
 const SECURITY_SCHEME = 'adminBearer';
@@ -89,7 +88,11 @@ const ParkedEventSchema = z
   .object({
     id: z.string().meta({ description: 'Entry id in the parked-events Redis stream.' }),
     position: z.string(),
-    error: z.string().meta({ description: 'What the handler threw on its last attempt.' }),
+    error: z.string().meta({
+      description:
+        'What the handler threw on its last attempt, or which parked event of its stream it is held behind.',
+    }),
+    stream: z.string().optional().meta({ description: 'The event’s stream, when the entry is an event.' }),
     event: z
       .unknown()
       .optional()
@@ -112,7 +115,7 @@ const ReplaySchema = z
 const adminErrors = problemResponses({
   401: 'No bearer token, or not the admin token (with WWW-Authenticate: Bearer)',
   403: 'ADMIN_TOKEN is not set: the admin API is disabled',
-  503: 'Redis (the read model), or for the list the event store, is unreachable; with Retry-After',
+  503: 'Redis (the read model), or for the list the event store, is unreachable; for a replay, no process runs the projection; with Retry-After',
 });
 const unknownProjection = problemResponses({ 404: 'No projection of that name' });
 
@@ -229,11 +232,14 @@ export const registerAdminRoutes = (app: OpenAPIHono, deps: AdminRouteDeps) => {
     admin({
       method: 'post',
       path: '/admin/projections/{name}/parked/replay',
-      summary: 'Re-apply the parked events through the projection’s handlers',
+      summary: 'Re-apply the parked events through the projection’s handlers, in order',
       description:
-        'Each event goes through the upcaster and the handlers again (a refused write is tried again as it ' +
-        'was); one that now succeeds is applied and removed in one atomic step, one that fails again stays ' +
-        'parked. A replayed event lands after the events that followed it (it was skipped when parked).',
+        'The process holding the projection’s lease replays the parked entries oldest first, between two of ' +
+        'its batches and through the same atomic apply: an event goes through the upcaster and the handlers ' +
+        'again, a refused write is tried again as it was. Once an event of a stream was parked, the later ' +
+        'events of that stream were held behind it: they replay after it, in order, and stay parked behind it ' +
+        'if it fails again, so a view never skips an event or goes back. One replay at a time; 503 when no ' +
+        'process runs the projection (nothing was replayed).',
       withName: true,
       responses: {
         200: { description: 'Counts', content: { 'application/json': { schema: ReplaySchema } } },
@@ -241,7 +247,11 @@ export const registerAdminRoutes = (app: OpenAPIHono, deps: AdminRouteDeps) => {
     }),
     async (c) => {
       const projection = projectionOf(c);
-      return c.json(await replayParked(redis, keys, projection, deps.upcast));
+      const outcome = await requestReplay(redis, keys, projection.name).catch((error: unknown) => {
+        if (error instanceof ReplayNotServed) throw new ServiceUnavailable(error.message, 5);
+        throw error;
+      });
+      return c.json(outcome);
     },
   );
 };

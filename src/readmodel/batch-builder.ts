@@ -1,10 +1,8 @@
 import type { Position, RecordedEvent } from '../eventstore';
 import type { PositionedWrite, PreparedBatch } from './apply-batch';
 import { WriteCoalescer } from './coalesce';
+import { GENERATION_KEYS } from './keys';
 import { type Projection, type RedisWrite, recordWrites, WriteBatch } from './projection';
-
-/** Relative key of a generation's parked-events stream (see ReadModelKeys.generation().parked). */
-export const PARKED_RELATIVE_KEY = '_parked';
 
 const jsonWithBigints = (value: unknown): string =>
   JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
@@ -63,10 +61,36 @@ export const invalidArguments = (write: RedisWrite): string | undefined => {
 export type Upcast = (event: RecordedEvent) => RecordedEvent;
 
 /**
+ * Streams with a parked event in a generation, and the position of the first one (what GENERATION_KEYS
+ * .parkedStreams holds): a later event of such a stream is held behind it, so the stream never skips an
+ * event and never goes back when the parked one is replayed.
+ */
+export type ParkedStreams = Map<string, Position>;
+
+/** A parked entry: the event as stored, its stream, the error; replayed in order with its stream's others. */
+export const parkEvent = (w: WriteBatch, event: RecordedEvent, error: string): void => {
+  w.writes.push({
+    command: 'XADD',
+    key: GENERATION_KEYS.parked,
+    args: [
+      '*',
+      'position',
+      String(event.position),
+      'stream',
+      event.stream,
+      'error',
+      error,
+      'event',
+      jsonWithBigints(event),
+    ],
+  });
+};
+
+/**
  * Runs the handler for one event into `w` (upcast first) and checks what it recorded; on a throw, or a
  * write Redis would refuse, the event's writes are taken back out of `w` and the error is thrown.
  */
-const recordChecked = (
+export const recordChecked = (
   projection: Projection,
   event: RecordedEvent,
   w: WriteBatch,
@@ -108,12 +132,7 @@ const recordOrPark = (
       lastError = error;
     }
   }
-  const message = lastError instanceof Error ? lastError.message : String(lastError);
-  w.writes.push({
-    command: 'XADD',
-    key: PARKED_RELATIVE_KEY,
-    args: ['*', 'position', String(event.position), 'error', message, 'event', jsonWithBigints(event)],
-  });
+  parkEvent(w, event, lastError instanceof Error ? lastError.message : String(lastError));
   return { parked: lastError };
 };
 
@@ -136,6 +155,8 @@ export class BatchBuilder {
     /** The stored checkpoint: nothing at or before it is taken again. */
     private checkpoint: Position,
     private readonly upcast?: Upcast,
+    /** Shared with the projector (a replay releases streams from it); the batch adds those it parks. */
+    private readonly parkedStreams: ParkedStreams = new Map(),
   ) {
     this.position = checkpoint;
   }
@@ -148,13 +169,18 @@ export class BatchBuilder {
     return this.eventCount;
   }
 
-  addEvent(event: RecordedEvent): { parked?: unknown } {
+  /** Answers the error when the event was parked: `held` when only because its stream had one parked. */
+  addEvent(event: RecordedEvent): { parked?: unknown; held?: boolean } {
     // Before the checkpoint: already applied (a redelivery). Equal is a new event: the events of one
     // EventStoreDB transaction share a commit position, and the store deduplicates on the whole position.
     if (event.position < this.position) return NOT_PARKED;
     const { writes } = this.recorded;
     const start = writes.length;
-    const outcome = recordOrPark(this.projection, event, this.handlerAttempts, this.recorded, this.upcast);
+    const blockedAt = this.parkedStreams.get(event.stream);
+    const outcome =
+      blockedAt === undefined
+        ? recordOrPark(this.projection, event, this.handlerAttempts, this.recorded, this.upcast)
+        : this.hold(event, blockedAt);
     // The handler's write objects are fresh: tag them in place rather than copy one object per write, and
     // fold what can be folded into the batch's earlier writes (see WriteCoalescer).
     let kept = start;
@@ -164,14 +190,37 @@ export class BatchBuilder {
       if (!this.coalescer.fold(write)) writes[kept++] = write;
     }
     writes.length = kept;
-    if (outcome.parked !== undefined) this.parkedCount += 1;
-    this.streamVersions.set(event.stream, event.revision);
+    if (outcome.parked === undefined) {
+      this.streamVersions.set(event.stream, event.revision);
+    } else {
+      // The stream's version stays before the parked event: a minVersion wait for it is never fresh.
+      this.parkedCount += 1;
+      if (blockedAt === undefined) this.blockStream(event);
+    }
     this.firstPosition ??= event.position;
     this.position = event.position;
     this.newestRecordedAt = event.recordedAt.getTime();
     this.newestEventPosition = event.position;
     this.eventCount += 1;
     return outcome;
+  }
+
+  /** A later event of a stream with a parked event waits behind it, parked too, its handler not run. */
+  private hold(event: RecordedEvent, blockedAt: Position): { parked: unknown; held: true } {
+    const why = `held behind the event of ${event.stream} parked at position ${blockedAt}`;
+    parkEvent(this.recorded, event, why);
+    return { parked: why, held: true };
+  }
+
+  private blockStream(event: RecordedEvent): void {
+    this.parkedStreams.set(event.stream, event.position);
+    const write: PositionedWrite = {
+      command: 'HSET',
+      key: GENERATION_KEYS.parkedStreams,
+      args: [event.stream, String(event.position)],
+      position: event.position,
+    };
+    this.recorded.writes.push(write);
   }
 
   /** Everything up to `position` has been scanned: the checkpoint may move there even without events. */

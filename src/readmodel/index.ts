@@ -15,7 +15,7 @@ export {
 } from './generations';
 export { type ReadModelKeys, readModelKeys } from './keys';
 export { NotificationHub } from './notification-hub';
-export { listParked, type ParkedEvent, type ReplayOutcome, replayParked } from './parked';
+export { listParked, type ParkedEvent, ReplayNotServed, requestReplay } from './parked';
 export {
   defineProjection,
   generationPrefix,
@@ -34,5 +34,6 @@ export {
   type ProjectorStatus,
 } from './projector';
 export { UNLINK_GRACE_MS } from './rebuild';
+export type { ReplayOutcome } from './replay';
 export { type ProjectionStatus, ProjectionStatusReader, type ProjectionStatusRow } from './status';
 export { GenerationUntrusted, ReadModelStateLost, StoreBehindReadModel } from './untrusted';

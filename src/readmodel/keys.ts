@@ -1,5 +1,22 @@
 import { generationPrefix, projectionKey } from './projection';
 
+/**
+ * Keys of the machinery inside a generation, relative to it (projections' own keys never start with `_`):
+ * batches write some of them as ordinary writes, resolved against the generation like a handler's.
+ */
+export const GENERATION_KEYS = {
+  checkpoint: '_checkpoint',
+  streamVersions: '_streams',
+  /** Redis stream of parked entries: events whose handler kept failing, the events held behind them, refused writes. */
+  parked: '_parked',
+  /** Hash: stream → position of its first parked event. Later events of that stream are held behind it. */
+  parkedStreams: '_parked_streams',
+  /** String: the id of a replay of parked events asked for and not done yet. */
+  replayRequest: '_replay_request',
+  /** Hash: what the replay with this id did (replayed, failed, remaining). */
+  replayResult: (id: string) => `_replay_result:${id}`,
+} as const;
+
 /** Every Redis key the read-model machinery (not the projections themselves) uses, in one place. */
 export const readModelKeys = (redisPrefix: string) => ({
   /**
@@ -21,11 +38,13 @@ export const readModelKeys = (redisPrefix: string) => ({
     return {
       base,
       /** Hash: position (checkpoint), recordedAt of the newest applied event (ms), appliedAt (ms). */
-      checkpoint: `${base}_checkpoint`,
+      checkpoint: base + GENERATION_KEYS.checkpoint,
       /** Hash: stream → revision of the newest event of that stream this generation applied. */
-      streamVersions: `${base}_streams`,
-      /** Redis stream of events whose handler kept failing. */
-      parked: `${base}_parked`,
+      streamVersions: base + GENERATION_KEYS.streamVersions,
+      parked: base + GENERATION_KEYS.parked,
+      parkedStreams: base + GENERATION_KEYS.parkedStreams,
+      replayRequest: base + GENERATION_KEYS.replayRequest,
+      replayResult: (id: string) => base + GENERATION_KEYS.replayResult(id),
       key: (relative: string) => base + relative,
     };
   },

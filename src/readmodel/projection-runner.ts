@@ -10,6 +10,7 @@ import {
 } from './generations';
 import type { ReadModelKeys } from './keys';
 import { Lease } from './lease';
+import { replayDoneScript } from './parked';
 import type { Projection } from './projection';
 import { Projector, type ProjectorFailureCause, type ProjectorStatus, storeBehind } from './projector';
 import { claimRebuild, flipToRebuilt, leftoverGenerations, UNLINK_GRACE_MS } from './rebuild';
@@ -64,6 +65,8 @@ export class ProjectionRunner {
   private readonly pending = new Set<NodeJS.Timeout>();
   private stopped = false;
   private tickFault: RunnerFault | undefined;
+  /** The replay of parked events this process is running for a request, if any. */
+  private replaying: Promise<void> | undefined;
   private lastFaultLog = 0;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
@@ -151,6 +154,7 @@ export class ProjectionRunner {
       if (this.rebuild?.finished) this.rebuild = undefined;
       if (this.main === undefined) await this.startMain();
       else await this.followRedis();
+      await this.serveReplayRequest();
       if (this.rebuild === undefined) await this.startRebuildIfAsked();
       else if (this.rebuild.status === 'running') void this.tryFlip(); // a flip that was refused earlier
       this.recovered();
@@ -194,6 +198,37 @@ export class ProjectionRunner {
     if (applied > head) {
       await main.halt(new StoreBehindReadModel(storeBehind(projection.name, main.generation, applied, head)));
     }
+  }
+
+  /** A replay asked for (admin API, CLI) runs in the main projector's loop; its outcome answers the asker. */
+  private async serveReplayRequest(): Promise<void> {
+    const { projection, redis, keys, log } = this.options;
+    const main = this.main;
+    if (main === undefined || main.finished || this.replaying !== undefined) return;
+    const generationKeys = keys.generation(projection.name, main.generation);
+    const id = await redis.primary.get(generationKeys.replayRequest);
+    if (id === null) return;
+    this.replaying = (async () => {
+      try {
+        const outcome = await main.replayParked();
+        await redis.runScript(
+          replayDoneScript,
+          [keys.lease(projection.name), generationKeys.replayRequest, generationKeys.replayResult(id)],
+          [this.lease.token, id, String(outcome.replayed), String(outcome.failed), String(outcome.remaining)],
+        );
+        log?.info(
+          { projection: projection.name, generation: main.generation, ...outcome },
+          'parked events replayed',
+        );
+      } catch (error) {
+        log?.warn(
+          { projection: projection.name, err: error },
+          'replaying parked events failed; the request stays',
+        );
+      }
+    })().finally(() => {
+      this.replaying = undefined;
+    });
   }
 
   /** A tick failed: remember why, log it (once per cause, then every 30 s), count it. */

@@ -24,7 +24,8 @@ export type RedisWriteCommand =
   | 'SET'
   | 'INCRBY'
   | 'DEL'
-  | 'XADD';
+  | 'XADD'
+  | 'XDEL';
 
 /** One recorded write. `key` is relative to the projection's generation namespace. */
 export interface RedisWrite {

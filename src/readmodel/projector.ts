@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../eventstore';
 import { type Redis, type RedisFailureCause, redisFailureCause } from '../redis';
 import { applyBatch, BehindCheckpoint, LeaseLost, type PreparedBatch, readCheckpoint } from './apply-batch';
-import { BatchBuilder } from './batch-builder';
+import { BatchBuilder, type ParkedStreams } from './batch-builder';
 import { generationHasKeys } from './generations';
 import type { ReadModelKeys } from './keys';
 import type { Projection } from './projection';
+import { type ReplayOutcome, replayParkedEntries } from './replay';
 import { GenerationUntrusted, ReadModelStateLost, StoreBehindReadModel } from './untrusted';
 
 export type ProjectorStatus = 'starting' | 'catching-up' | 'running' | 'stopped' | 'faulted';
@@ -69,6 +70,9 @@ export interface ProjectorStats {
 
 const IDLE = Symbol('idle');
 const STOP = Symbol('stop');
+/** Work is waiting to run between two batches (a replay of parked events). */
+const TASK = Symbol('task');
+type Signal = typeof STOP | typeof TASK;
 const nextTurn = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
 /**
  * Settles only if the work fails. A fresh never-settling promise each time: adopting one shared promise
@@ -92,7 +96,11 @@ export class Projector {
    * Waits that a stop must cut short. A listener per wait, removed when the wait ends — not a race against
    * one long-lived "stopped" promise, which keeps a reaction (and the value it raced) per wait until stop.
    */
-  private readonly stopListeners = new Set<() => void>();
+  private readonly stopListeners = new Set<(signal: Signal) => void>();
+  /** Work to run between two batches, with nothing in hand and nothing in flight (see between()). */
+  private readonly tasks: Array<(batch: BatchBuilder) => Promise<void>> = [];
+  /** Streams with a parked event, loaded with the checkpoint; shared with the batch builder and replays. */
+  private parkedStreams: ParkedStreams = new Map();
   private lastProgressLog = Date.now();
   private running: Promise<void> | undefined;
   /** The apply sent last and not yet answered: the next batch is built while Redis runs it. */
@@ -110,11 +118,11 @@ export class Projector {
     return this.options.generation;
   }
 
-  /** The work's outcome, or STOP as soon as stop() is called. */
-  private unlessStopped<T>(work: Promise<T>): Promise<T | typeof STOP> {
+  /** The work's outcome, or STOP as soon as stop() is called, or TASK when work waits between batches. */
+  private unlessStopped<T>(work: Promise<T>): Promise<T | Signal> {
     if (this.stopping) return Promise.resolve(STOP);
-    return new Promise<T | typeof STOP>((resolve, reject) => {
-      const onStop = () => resolve(STOP);
+    return new Promise<T | Signal>((resolve, reject) => {
+      const onStop = (signal: Signal) => resolve(signal);
       this.stopListeners.add(onStop);
       work.then(
         (value) => {
@@ -145,10 +153,46 @@ export class Projector {
     return this;
   }
 
+  /**
+   * Replays the generation's parked entries in order, in this projector's loop between two of its batches,
+   * through its own apply (see replay.ts): a stream's held events follow its parked one, and nothing else
+   * writes to the generation meanwhile.
+   */
+  replayParked(): Promise<ReplayOutcome> {
+    const { projection, generation, redis, keys, upcast } = this.options;
+    return this.between((batch) =>
+      replayParkedEntries({
+        redis,
+        keys,
+        projection,
+        generation,
+        ...(upcast ? { upcast } : {}),
+        parkedStreams: this.parkedStreams,
+        checkpoint: batch.storedCheckpoint,
+        apply: (prepared) =>
+          applyBatch(
+            redis,
+            keys,
+            { projection: projection.name, generation, leaseToken: this.options.leaseToken() },
+            prepared,
+          ),
+      }),
+    );
+  }
+
+  /** Runs `work` in the loop once the batch in hand is applied and nothing is in flight. */
+  private between<T>(work: (batch: BatchBuilder) => Promise<T>): Promise<T> {
+    if (this.stopping) return Promise.reject(new Error(`the projector of ${this.name} is stopping`));
+    return new Promise<T>((resolve, reject) => {
+      this.tasks.push((batch) => work(batch).then(resolve, reject));
+      for (const listener of this.stopListeners) listener(TASK);
+    });
+  }
+
   /** Finishes the batch in hand, then stops. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const onStop of this.stopListeners) onStop();
+    for (const onStop of this.stopListeners) onStop(STOP);
     this.stopListeners.clear();
     void this.subscription?.close();
     await this.running;
@@ -243,6 +287,10 @@ export class Projector {
     }
     this.stats.checkpoint = stored.position;
     if (stored.recordedAt !== undefined) this.stats.newestRecordedAt = stored.recordedAt;
+    const parkedStreams = await redis.primary.hGetAll(
+      keys.generation(projection.name, generation).parkedStreams,
+    );
+    this.parkedStreams = new Map(Object.entries(parkedStreams).map(([stream, at]) => [stream, BigInt(at)]));
     if (this.status !== 'running') this.status = 'catching-up';
     const subscription = store.subscribeAll({
       from: stored.position === 0n ? 'start' : stored.position,
@@ -255,13 +303,21 @@ export class Projector {
       this.options.handlerAttempts ?? 3,
       stored.position,
       this.options.upcast,
+      this.parkedStreams,
     );
     let pending = messages.next();
     let live = false; // until the subscription says caught-up
     try {
       while (!this.stopping) {
+        if (this.tasks.length > 0) {
+          await this.flush(batch);
+          await this.drain();
+          for (const task of this.tasks.splice(0)) await task(batch);
+          continue;
+        }
         const next = await this.nextOf(pending, batch, live);
         if (next === STOP) break;
+        if (next === TASK) continue;
         if (next === IDLE) {
           await this.flush(batch);
           continue;
@@ -289,7 +345,7 @@ export class Projector {
     pending: Promise<IteratorResult<SubscriptionMessage>>,
     batch: BatchBuilder,
     live: boolean,
-  ): Promise<IteratorResult<SubscriptionMessage> | typeof IDLE | typeof STOP> {
+  ): Promise<IteratorResult<SubscriptionMessage> | typeof IDLE | Signal> {
     // Nothing in hand (right after a flush): a failing apply must surface even if the store is slow to
     // send the next message. Once per batch, so this race costs nothing.
     const failure = batch.isEmpty && this.inFlight ? failureOf(this.inFlight) : undefined;
@@ -308,11 +364,11 @@ export class Projector {
   /** Adds a message to the batch; answers a promise only when it had to send the batch (synchronous otherwise). */
   private take(message: SubscriptionMessage, batch: BatchBuilder): Promise<void> | undefined {
     if (message.kind === 'event') {
-      const { parked } = batch.addEvent(message.event); // upcast there, so an unreadable event is parked
-      if (parked !== undefined) {
+      const { parked, held } = batch.addEvent(message.event); // upcast there: an unreadable event is parked
+      if (parked !== undefined && !held) {
         this.options.log?.error(
           { projection: this.name, position: String(message.event.position), err: parked },
-          'handler kept failing; event parked',
+          'handler kept failing; event parked (later events of its stream wait behind it)',
         );
       }
       return batch.size >= (this.options.batchSize ?? 1000) ? this.flush(batch) : undefined;

@@ -36,10 +36,15 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
     return poisoned;
   };
 
-  /** Projects sale 1, a poisoned sale on 2024-05-01, then sale 2, and waits until the head is checkpointed. */
+  /**
+   * Projects sale 1 and a poisoned sale on 2024-05-01 (till-1), then sale 2 on another till, and waits until
+   * the head is checkpointed.
+   */
   const projectPoisonedSale = async (projection: Projection) => {
-    const sales: Sale[] = [saleNo(1), { day: '2024-05-01', cents: POISON_CENTS }, saleNo(2)];
-    await bench.store.append('till-1', sales.map(sold), { expectedRevision: 'no_stream' });
+    await bench.store.append('till-1', [saleNo(1), { day: '2024-05-01', cents: POISON_CENTS }].map(sold), {
+      expectedRevision: 'no_stream',
+    });
+    await bench.store.append('till-2', [sold(saleNo(2))], { expectedRevision: 'no_stream' });
     const head = await bench.store.headPosition();
     const projector = bench.projector({ projection, leaseToken: () => token }).start();
     await eventually(
@@ -57,13 +62,15 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
   });
   afterEach(async () => bench.dispose());
 
-  it('given a sale the handler throws on, when projected, then it is retried, parked with its error, counted, and the projection goes on past it', async () => {
+  it('given a sale the handler throws on, when projected, then it is retried, parked with its error, counted; the later sale of its till waits behind it, and the other tills go on', async () => {
     const before = [saleNo(1), saleNo(2)];
     const poison: Sale = { day: '2024-05-02', cents: POISON_CENTS };
+    const heldBehind = saleNo(6);
     const after = [saleNo(3), saleNo(4), saleNo(5)];
-    await bench.store.append('till-1', [...before, poison, ...after].map(sold), {
+    await bench.store.append('till-1', [...before, poison, heldBehind].map(sold), {
       expectedRevision: 'no_stream',
     });
+    await bench.store.append('till-2', after.map(sold), { expectedRevision: 'no_stream' });
     const head = await bench.store.headPosition();
 
     const projector = bench
@@ -80,12 +87,17 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
     );
 
     expect(attempts).toBe(3);
-    expect(projector.stats.parked).toBe(1);
+    expect(projector.stats.parked).toBe(2);
     expect(await bench.countersOf(NAME)).toEqual(truthOf([...before, ...after]));
     const parked = await bench.redis.xRange(bench.keys.generation(NAME, 1).parked, '-', '+');
-    expect(parked).toHaveLength(1);
+    expect(parked).toHaveLength(2);
     const entry = parked[0]!.message;
     expect(entry.error).toBe('cannot count sale 2');
+    expect(parked[1]!.message).toMatchObject({
+      stream: 'till-1',
+      error: `held behind the event of till-1 parked at position ${entry.position}`,
+    });
+    expect(await bench.redis.hGet(bench.keys.generation(NAME, 1).streamVersions, 'till-1')).toBe('1');
     const event = JSON.parse(entry.event!) as {
       position: string;
       stream: string;
@@ -97,7 +109,7 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
     expect(BigInt(event.position)).toBeLessThan(head);
   });
 
-  it('given a live projector, when a poisoned sale arrives between good ones, then only it is parked and the stream version still moves on', async () => {
+  it("given a live projector, when a poisoned sale arrives between good ones, then it and the sale after it in its till are parked and the till's version stays before it", async () => {
     const projector = bench
       .projector({
         projection: tillRevenue(NAME, failsOnPoison),
@@ -119,10 +131,10 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
     );
 
     expect(attempts).toBe(2);
-    expect(projector.stats.parked).toBe(1);
-    expect(await bench.redis.xLen(bench.keys.generation(NAME, 1).parked)).toBe(1);
-    expect(await bench.countersOf(NAME)).toEqual(truthOf([saleNo(10), saleNo(11)]));
-    expect(await bench.redis.hGet(bench.keys.generation(NAME, 1).streamVersions, 'till-7')).toBe('2');
+    expect(projector.stats.parked).toBe(2);
+    expect(await bench.redis.xLen(bench.keys.generation(NAME, 1).parked)).toBe(2);
+    expect(await bench.countersOf(NAME)).toEqual(truthOf([saleNo(10)]));
+    expect(await bench.redis.hGet(bench.keys.generation(NAME, 1).streamVersions, 'till-7')).toBe('0');
   });
 
   it('given a handler that records an increment Redis would refuse, when projected, then its event is parked before any of its writes and the rest is counted', async () => {
@@ -184,8 +196,10 @@ describe('projector parking of events whose handler keeps failing (real SQLite s
   });
 
   it('given an event the upcaster cannot read, when projected, then it is parked as stored and the projection goes on', async () => {
-    const sales: Sale[] = [saleNo(1), { day: '2024-05-03', cents: POISON_CENTS }, saleNo(2)];
-    await bench.store.append('till-2', sales.map(sold), { expectedRevision: 'no_stream' });
+    await bench.store.append('till-2', [saleNo(1), { day: '2024-05-03', cents: POISON_CENTS }].map(sold), {
+      expectedRevision: 'no_stream',
+    });
+    await bench.store.append('till-3', [sold(saleNo(2))], { expectedRevision: 'no_stream' });
     const head = await bench.store.headPosition();
     const upcast = (event: RecordedEvent) => {
       if (failsOnPoison(event)) throw new Error('no upcaster for Sold v0 → v1');

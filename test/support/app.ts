@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createClient, type RedisClientType } from 'redis';
+import { createClient } from 'redis';
 import { type App, type AppOptions, createApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/logger';
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from './redis';
+import { deleteKeysWithPrefix, type PlainRedis, TEST_REDIS_URL, uniqueRedisPrefix } from './redis';
 
 export interface TestApp {
   app: App;
@@ -15,7 +15,7 @@ export interface TestApp {
   baseUrl: string;
   prefix: string;
   /** A plain client of the same Redis, for a test to look at (or tamper with) what the service wrote. */
-  redis: RedisClientType;
+  redis: PlainRedis;
   /** fetch against the running server (real HTTP). */
   http: (path: string, init?: RequestInit) => Promise<Response>;
   stop: () => Promise<void>;
@@ -45,7 +45,7 @@ export const startTestApp = async (
     createLogger(config.logLevel),
     options,
   );
-  const redis = createClient({ url: redisUrl }) as RedisClientType;
+  const redis = createClient({ url: redisUrl });
   redis.on('error', () => {}); // tests that stop Redis look at it only once it is back
   redis.connect().catch(() => {}); // its commands wait (offline queue) until it is connected
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
