@@ -1,7 +1,7 @@
 // Issue 2.8: projection throughput, events/s from a prefilled store into Redis, each projection alone and
 // all four together, vs the pipelined HSET throughput of the same Redis measured in the same run.
 import { statSync } from 'node:fs';
-import { allProjections } from '../projections';
+import { orderProjections as allProjections } from '../src/orders';
 import { type Bench, profilingFor, reportProfile } from './support/bench';
 import { type CatchUpRun, cpuBetween, runCatchUpWorker } from './support/catch-up';
 import { baselineRows, bestNodeRedisHset, hsetBaseline, strictest, versus } from './support/hset-baseline';

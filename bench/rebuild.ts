@@ -3,7 +3,7 @@
 // the admin API asks for) and timed until each new generation is the active one. Peak RSS says whether
 // memory stays bounded (nothing buffers the whole stream).
 import { statSync } from 'node:fs';
-import { allProjections } from '../projections';
+import { orderProjections as allProjections } from '../src/orders';
 import { type Bench, profilingFor, reportProfile } from './support/bench';
 import { cpuBetween, type Line, runCatchUpWorker } from './support/catch-up';
 import { baselineRows, hsetBaseline, strictest, versus } from './support/hset-baseline';

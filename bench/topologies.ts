@@ -1,8 +1,9 @@
 // Issue 10.8: the read side on one Redis and on a Redis Cluster (3 primaries, 3 replicas, replica reads), in
 // one run on this machine: projection catch-up, GET /orders/{id}, and the time from a primary's SIGKILL until
 // every projection has caught up again. Both Redis setups are started here, fresh, on free ports.
-import { allProjections } from '../projections';
+
 import { SqliteEventStore } from '../src/eventstore/sqlite';
+import { orderProjections as allProjections } from '../src/orders';
 import { readModelKeys } from '../src/readmodel';
 import { openRedis } from '../src/redis';
 import { startOrderTraffic } from '../test/support/order-traffic';

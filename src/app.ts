@@ -1,14 +1,11 @@
-import { allProjections } from '../projections';
 import type { Config } from './config';
 import { type EventStore, EventStoreUnavailable, openEventStore } from './eventstore';
-import { registerAdminRoutes } from './http/admin';
-import { createHttpApp } from './http/app';
-import type { Logger } from './ops/logger';
-import { createMetrics } from './ops/metrics';
-import { createOrderCommandHandlers, upcastOrderEvent } from './orders';
+import { createHttpApp } from './http';
+import { type DomainModule, mountModules } from './module';
+import { modules as serviceModules } from './modules';
+import { createMetrics, type Logger } from './ops';
 import {
   NotificationHub,
-  type Projection,
   ProjectionRunner,
   ProjectionStatusReader,
   ReadModelAccess,
@@ -26,8 +23,8 @@ import {
 } from './redis';
 
 export interface AppOptions {
-  /** Projections to run (tests pass their own); default: every projection in projections/. */
-  projections?: readonly Projection[];
+  /** The domain modules to mount (tests add their own); default: the service's list (src/modules.ts). */
+  modules?: readonly DomainModule[];
   leaseTtlMs?: number;
   batchSize?: number;
   /** How often the eviction policy is looked at again while running (default 1 s). */
@@ -92,7 +89,9 @@ export const createApp = async (
     }
   }
 
-  const projections = options.projections ?? allProjections;
+  // Conflicting modules (an event type claimed twice…) stop start-up before anything is opened.
+  const mounted = mountModules(options.modules ?? serviceModules);
+  const projections = mounted.projections.map((mounted) => mounted.projection);
   const keys = readModelKeys(config.redisPrefix);
   const hub = new NotificationHub(
     redis,
@@ -121,13 +120,13 @@ export const createApp = async (
   const runners =
     config.role === 'api'
       ? []
-      : projections.map((projection) =>
+      : mounted.projections.map(({ projection, upcast }) =>
           new ProjectionRunner({
             projection,
             store,
             redis,
             keys,
-            upcast: upcastOrderEvent,
+            upcast,
             log,
             leaseTtlMs: options.leaseTtlMs ?? config.projectionLeaseTtlMs,
             guard: () => evictionWatch.problem,
@@ -139,9 +138,13 @@ export const createApp = async (
   const statuses = new ProjectionStatusReader({ redis, keys, store, projections, runners });
   metrics.setProjectionSource({ projections: () => statuses.metrics() });
 
-  const commands = createOrderCommandHandlers({
-    store,
-    observe: (type, outcome, error, _ms, result) => {
+  const commands = mounted.commandBus(
+    {
+      store,
+      onConflict: (type) => metrics.conflicts.inc({ type }),
+      onRetry: (type) => metrics.retries.inc({ type }),
+    },
+    (type, outcome, error, _ms, result) => {
       metrics.commands.inc({
         type,
         outcome: outcome === 'ok' ? 'ok' : ((error as { type?: string })?.type?.split('/').pop() ?? 'error'),
@@ -152,9 +155,7 @@ export const createApp = async (
       if (error instanceof EventStoreUnavailable || (error as { status?: number })?.status === 503)
         metrics.storeErrors.inc();
     },
-    onConflict: (type) => metrics.conflicts.inc({ type }),
-    onRetry: (type) => metrics.retries.inc({ type }),
-  });
+  );
 
   const http = createHttpApp({
     log,
@@ -162,20 +163,18 @@ export const createApp = async (
     ...(config.role === 'projector'
       ? {}
       : {
-          commands: { commands },
-          queries: {
-            readModel,
-            consistencyTimeoutMs: config.consistencyTimeoutMs,
-            readModelReady: () => redis.isReady,
+          routes: {
+            build: mounted.routes,
+            deps: {
+              commands,
+              queries: mounted.queryBus(),
+              readModel,
+              consistencyTimeoutMs: config.consistencyTimeoutMs,
+              readModelReady: () => redis.isReady,
+            },
           },
           // The projector role serves ops routes only; admin lives with the API (and the CLI).
-          extend: (app) =>
-            registerAdminRoutes(app, {
-              adminToken: config.adminToken,
-              statuses,
-              redis,
-              keys,
-            }),
+          admin: { adminToken: config.adminToken, statuses, redis, keys },
         }),
     ops: {
       checks: [

@@ -1,6 +1,7 @@
-import { allProjections } from '../projections';
 import { ConfigError, loadConfig } from './config';
 import { openEventStore } from './eventstore';
+import { mountModules } from './module';
+import { modules } from './modules';
 import {
   listParked,
   type Projection,
@@ -12,6 +13,9 @@ import {
   requestReplay,
 } from './readmodel';
 import { DEFAULT_REDIS_URL, openRedis, type Redis } from './redis';
+
+/** The projections of the service's modules, as the service mounts them. */
+const allProjections = mountModules(modules).projections.map(({ projection }) => projection);
 
 const USAGE = `usage: npm run sluice -- projections <command> [--json]
 

@@ -8,10 +8,9 @@
 // BENCH_MODE=rebuild: one ProjectionRunner per projection (as the service runs them); waits until the
 //   active generation is caught up, then asks for a rebuild and times it until the new generation is active.
 
-import { allProjections } from '../../projections';
 import { loadConfig } from '../../src/config';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
-import { upcastOrderEvent } from '../../src/orders';
+import { orderProjections as allProjections, upcastOrderEvent } from '../../src/orders';
 import {
   type Projection,
   ProjectionRunner,

@@ -1,7 +1,7 @@
 import type { Command, Query } from './messages';
 
-type HandlerMap<M extends { type: string }, R> = {
-  [T in M['type']]: (message: Extract<M, { type: T }>) => Promise<R>;
+type HandlerMap<M extends { type: string }, R, Ctx = undefined> = {
+  [T in M['type']]: (message: Extract<M, { type: T }>, context: Ctx) => Promise<R>;
 };
 
 /** Wraps every dispatch: metrics, logs, tracing. Receives the message type and the outcome. */
@@ -17,18 +17,22 @@ export interface CommandBus<C extends Command, R> {
   dispatch(command: C): Promise<R>;
 }
 
-export interface QueryBus<Q extends Query, R> {
-  ask(query: Q): Promise<R>;
+/** Queries are asked with the read context of the request (read-your-writes reads one connection). */
+export interface QueryBus<Q extends Query, R, Ctx = unknown> {
+  ask(query: Q, context: Ctx): Promise<R>;
 }
 
 const dispatcher =
-  <M extends { type: string }, R>(handlers: HandlerMap<M, R>, observe?: DispatchObserver) =>
-  async (message: M): Promise<R> => {
-    const handler = (handlers as unknown as Record<string, (m: M) => Promise<R>>)[message.type];
+  <M extends { type: string }, R, Ctx = undefined>(
+    handlers: HandlerMap<M, R, Ctx>,
+    observe?: DispatchObserver,
+  ) =>
+  async (message: M, context: Ctx): Promise<R> => {
+    const handler = (handlers as unknown as Record<string, (m: M, c: Ctx) => Promise<R>>)[message.type];
     if (handler === undefined) throw new Error(`no handler for ${message.type}`);
     const started = performance.now();
     try {
-      const result = await handler(message);
+      const result = await handler(message, context);
       observe?.(message.type, 'ok', undefined, performance.now() - started, result);
       return result;
     } catch (error) {
@@ -41,11 +45,15 @@ const dispatcher =
 export const createCommandBus = <C extends Command, R>(
   handlers: HandlerMap<C, R>,
   observe?: DispatchObserver,
-): CommandBus<C, R> => ({ dispatch: dispatcher(handlers, observe) });
+): CommandBus<C, R> => {
+  const dispatch = dispatcher(handlers, observe);
+  return { dispatch: (command) => dispatch(command, undefined) };
+};
 
-export const createQueryBus = <Q extends Query, R>(
-  handlers: HandlerMap<Q, R>,
+/** One handler per query type; each is given the read context the request asks with. */
+export const createQueryBus = <Q extends Query, R, Ctx>(
+  handlers: HandlerMap<Q, R, Ctx>,
   observe?: DispatchObserver,
-): QueryBus<Q, R> => ({
+): QueryBus<Q, R, Ctx> => ({
   ask: dispatcher(handlers, observe),
 });

@@ -138,6 +138,12 @@ export const CancelOrderBody = z
     example: { reason: 'customer changed their mind' },
   });
 
+// Confirm takes no body; an empty JSON object is accepted too, anything else is refused like elsewhere.
+export const ConfirmOrderBody = z.strictObject({}).meta({
+  id: 'ConfirmOrderBody',
+  description: 'Nothing: send no body, or an empty JSON object.',
+});
+
 export type PlaceOrderBody = z.output<typeof PlaceOrderBody>;
 export type AddItemBody = z.output<typeof AddItemBody>;
 export type AddressBody = z.output<typeof AddressBody>;

@@ -7,7 +7,8 @@ import {
   type StreamCommandContext,
   type StreamCommandResult,
 } from '../cqrs';
-import type { EventStore, StreamRevision } from '../eventstore';
+import type { StreamRevision } from '../eventstore';
+import type { CommandDeps } from '../module';
 import type { OrderCommand, OrderCommandType } from './commands';
 import { orderEventSchemas, upcastOrderEvent } from './event-schemas';
 import { orderStream } from './events';
@@ -15,15 +16,10 @@ import { orderDecider } from './order';
 
 export type OrderCommandResult = StreamCommandResult & { orderId: string };
 
-export interface OrderCommandHandlersDeps {
-  store: EventStore;
+export interface OrderCommandHandlersDeps extends CommandDeps {
   /** Sees every dispatch with its outcome and duration (metrics, logs). */
   observe?: DispatchObserver;
-  /** An append was refused because the order stream moved on since it was read. */
-  onConflict?: (commandType: OrderCommandType) => void;
-  /** A refused append is about to be retried (only without If-Match). */
-  onRetry?: (commandType: OrderCommandType) => void;
-  /** Conflict retries before giving up with ConcurrencyConflict (default 5). */
+  /** Conflict retries before giving up with ConcurrencyConflict (default 10). */
   maxConflictRetries?: number;
 }
 
@@ -35,12 +31,14 @@ const orderMustExist =
   };
 
 /**
- * The write side of orders behind one bus: each command loads its order stream, decides, and appends at
- * the revision it read. `command.expectedVersion` (from If-Match) pins the revision.
+ * The write side of orders, one handler per command type: each command loads its order stream, decides,
+ * and appends at the revision it read. `command.expectedVersion` (from If-Match) pins the revision.
  */
-export const createOrderCommandHandlers = (
-  deps: OrderCommandHandlersDeps,
-): CommandBus<OrderCommand, OrderCommandResult> => {
+export const orderCommandHandlers = (
+  deps: Omit<OrderCommandHandlersDeps, 'observe'>,
+): {
+  [T in OrderCommandType]: (command: Extract<OrderCommand, { type: T }>) => Promise<OrderCommandResult>;
+} => {
   const context = (command: OrderCommand): StreamCommandContext => ({
     store: deps.store,
     schemas: orderEventSchemas,
@@ -59,15 +57,18 @@ export const createOrderCommandHandlers = (
     return { ...result, orderId };
   };
 
-  return createCommandBus<OrderCommand, OrderCommandResult>(
-    {
-      PlaceOrder: handle,
-      AddItem: handle,
-      ChangeShippingAddress: handle,
-      ConfirmOrder: handle,
-      ShipOrder: handle,
-      CancelOrder: handle,
-    },
-    deps.observe,
-  );
+  return {
+    PlaceOrder: handle,
+    AddItem: handle,
+    ChangeShippingAddress: handle,
+    ConfirmOrder: handle,
+    ShipOrder: handle,
+    CancelOrder: handle,
+  };
 };
+
+/** The orders' commands behind a bus of their own (the service mounts one bus over every module). */
+export const createOrderCommandHandlers = (
+  deps: OrderCommandHandlersDeps,
+): CommandBus<OrderCommand, OrderCommandResult> =>
+  createCommandBus<OrderCommand, OrderCommandResult>(orderCommandHandlers(deps), deps.observe);

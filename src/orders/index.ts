@@ -1,4 +1,21 @@
-// The orders domain (write side). Other folders import only this file.
+// The orders domain: everything of it behind this door, and the module the service mounts.
+import { defineModule } from '../module';
+import { orderEventSchemas } from './event-schemas';
+import { orderCommandHandlers } from './handlers';
+import { orderProjections } from './projections';
+import { orderQueryHandlers } from './queries';
+import { orderRoutes } from './routes';
+
+/** Orders: six commands on an order stream, four read models, four queries, and their HTTP routes. */
+export const orders = defineModule({
+  name: 'orders',
+  events: orderEventSchemas,
+  projections: orderProjections,
+  commands: (deps) => orderCommandHandlers(deps),
+  queries: orderQueryHandlers,
+  routes: orderRoutes,
+});
+
 export {
   type AddItem,
   AddItemBody,
@@ -40,6 +57,7 @@ export {
   createOrderCommandHandlers,
   type OrderCommandHandlersDeps,
   type OrderCommandResult,
+  orderCommandHandlers,
 } from './handlers';
 export {
   decide,
@@ -50,15 +68,25 @@ export {
   type PlacedOrder,
   totalCentsOf,
 } from './order';
+export * from './projections';
 export {
+  type CustomerOrdersQuery,
   customerOrdersQuerySchema,
-  dailyRevenue,
   dailyRevenueQuerySchema,
+  datesBetween,
+  type GetDailyRevenue,
+  type GetOrderById,
   getOrderView,
+  type ListCustomerOrders,
+  type ListOrders,
   listCustomerOrders,
   listOrders,
-  type OrderPage,
-  type OrderView,
+  MAX_REPORT_DAYS,
+  type OrderQuery,
+  type OrdersQuery,
   ordersQuerySchema,
-  type ReadContext,
+  type RevenueDay,
+  readDailyRevenue,
 } from './queries';
+export { OrderIdParam } from './routes';
+export { type OrderPage, type OrderView, OrderViewSchema, toOrderView } from './views';

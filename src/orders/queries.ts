@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { Query } from '../cqrs';
+import { type Direction, type ReadContext, readSortedSetPage } from '../readmodel';
+import type { OrderStatus } from './events';
 import {
   customerOrdersKeys,
   dailyRevenueKeys,
@@ -7,19 +10,8 @@ import {
   orderViewKeys,
   projectionNames,
   type StatusFilter,
-} from '../../projections/keys';
-import { type Direction, type ReadRedis, readSortedSetPage } from './cursor';
-import type { Address, OrderStatus } from './events';
-
-export type { ReadMulti, ReadRedis } from './cursor';
-
-/**
- * What a read needs: where each projection it touches is read — the key builder of its active generation,
- * and the one connection the whole query reads that projection through.
- */
-export interface ReadContext {
-  projection(name: string): Promise<{ keyOf: (relativeKey: string) => string; redis: ReadRedis }>;
-}
+} from './projections';
+import { asHash, type OrderPage, type OrderView, toOrderView } from './views';
 
 // ---- query parameters (HTTP layer parses with these; read functions take the parsed values) ----
 
@@ -77,61 +69,6 @@ export const dailyRevenueQuerySchema = z
   });
 
 export type OrderSort = z.infer<typeof orderSortSchema>;
-
-// ---- views ----
-
-export interface OrderViewItem {
-  sku: string;
-  quantity: number;
-  unitPrice: number;
-}
-
-export interface OrderView {
-  orderId: string;
-  customerId: string;
-  status: OrderStatus;
-  items: OrderViewItem[];
-  totalAmount: number;
-  currency: string;
-  shippingAddress: Address;
-  trackingNumber?: string;
-  cancellationReason?: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
-export interface OrderPage {
-  items: OrderView[];
-  nextCursor: string | null;
-}
-
-/** A hash as node-redis returns it: a plain object (RESP2 and RESP3 default), a Map if mapped so. */
-const asHash = (reply: unknown): Record<string, string> =>
-  reply instanceof Map ? Object.fromEntries(reply) : ((reply ?? {}) as Record<string, string>);
-
-/** The view stored by projections/order-view.ts; null while its OrderPlaced fields are not all there. */
-export const toOrderView = (hash: Record<string, string>): OrderView | null => {
-  const { orderId, customerId, status, items, totalCents, currency, shippingAddress } = hash;
-  const { createdAt, updatedAt, version, trackingNumber, cancellationReason } = hash;
-  if (!orderId || !customerId || !status || !items || !totalCents || !currency || !shippingAddress)
-    return null;
-  if (!createdAt || !updatedAt || !version) return null;
-  return {
-    orderId,
-    customerId,
-    status: status as OrderStatus,
-    items: JSON.parse(items) as OrderViewItem[],
-    totalAmount: Number(totalCents) / 100,
-    currency,
-    shippingAddress: JSON.parse(shippingAddress) as Address,
-    ...(trackingNumber === undefined ? {} : { trackingNumber }),
-    ...(cancellationReason === undefined ? {} : { cancellationReason }),
-    createdAt,
-    updatedAt,
-    version: Number(version),
-  };
-};
 
 /** The views of these orders in one round trip, in the same order; orders without a view are skipped. */
 const readViews = async (ctx: ReadContext, orderIds: string[]): Promise<OrderView[]> => {
@@ -229,7 +166,7 @@ export const datesBetween = (from: string, to: string): string[] => {
 const counter = (hash: Record<string, string>, field: string): number => Number(hash[field] ?? 0);
 
 /** Counters of every day in the range (zeros where nothing happened), read in one round trip. */
-export const dailyRevenue = async (
+export const readDailyRevenue = async (
   ctx: ReadContext,
   range: { from: string; to: string },
 ): Promise<{ days: RevenueDay[] }> => {
@@ -250,4 +187,21 @@ export const dailyRevenue = async (
       };
     }),
   };
+};
+
+// ---- the query messages the QueryBus answers ----
+
+export type GetOrderById = Query<'GetOrderById', { orderId: string }>;
+export type ListCustomerOrders = Query<'ListCustomerOrders', CustomerOrdersQuery>;
+export type ListOrders = Query<'ListOrders', OrdersQuery>;
+export type GetDailyRevenue = Query<'GetDailyRevenue', { from: string; to: string }>;
+export type OrderQuery = GetOrderById | ListCustomerOrders | ListOrders | GetDailyRevenue;
+
+/** One handler per query type: GetOrderById → OrderView | null, the lists → OrderPage, the report → its days. */
+export const orderQueryHandlers = {
+  GetOrderById: (query: GetOrderById, read: ReadContext) => getOrderView(read, query.params.orderId),
+  ListCustomerOrders: (query: ListCustomerOrders, read: ReadContext) =>
+    listCustomerOrders(read, query.params),
+  ListOrders: (query: ListOrders, read: ReadContext) => listOrders(read, query.params),
+  GetDailyRevenue: (query: GetDailyRevenue, read: ReadContext) => readDailyRevenue(read, query.params),
 };

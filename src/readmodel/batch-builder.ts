@@ -154,7 +154,7 @@ export class BatchBuilder {
     private readonly handlerAttempts: number,
     /** The stored checkpoint: nothing at or before it is taken again. */
     private checkpoint: Position,
-    private readonly upcast?: Upcast,
+    private readonly upcast: Upcast,
     /** Shared with the projector (a replay releases streams from it); the batch adds those it parks. */
     private readonly parkedStreams: ParkedStreams = new Map(),
   ) {

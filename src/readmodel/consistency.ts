@@ -22,6 +22,14 @@ export interface ProjectionReadTarget {
   redis: RedisCommands;
 }
 
+/**
+ * What a query handler reads through: each projection it touches resolved to its active generation and to
+ * one connection for the whole query (so a read-your-writes wait and the reads after it agree).
+ */
+export interface ReadContext {
+  projection(name: string): Promise<ProjectionReadTarget>;
+}
+
 interface Session extends ProjectionReadTarget {
   projection: string;
   generation: number;
@@ -91,7 +99,7 @@ export class ReadModelAccess {
  * reads that follow on the same connection see at least that. A notification only says where to look: a
  * replica may get it before the data, so the wait checks the replica again until it has the data too.
  */
-export class ReadRequest {
+export class ReadRequest implements ReadContext {
   private readonly sessions = new Map<string, Promise<Session>>();
 
   constructor(private readonly access: ReadModelAccess) {}

@@ -2,6 +2,7 @@ export { type PreparedBatch, readCheckpoint } from './apply-batch';
 export {
   type Consistency,
   type ProjectionReadTarget,
+  type ReadContext,
   ReadModelAccess,
   ReadRequest,
   type Requirement,
@@ -15,6 +16,17 @@ export {
 } from './generations';
 export { type ReadModelKeys, readModelKeys } from './keys';
 export { NotificationHub } from './notification-hub';
+export {
+  type Direction,
+  decodeCursor,
+  encodeCursor,
+  type ReadMulti,
+  type ReadRedis,
+  readSortedSetAfter,
+  readSortedSetPage,
+  type ScoredMember,
+  type SortedSetPage,
+} from './paging';
 export { listParked, type ParkedEvent, ReplayNotServed, requestReplay } from './parked';
 export {
   defineProjection,

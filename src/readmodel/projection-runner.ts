@@ -22,7 +22,8 @@ export interface ProjectionRunnerOptions {
   store: EventStore;
   redis: Redis;
   keys: ReadModelKeys;
-  upcast?: (event: RecordedEvent) => RecordedEvent;
+  /** The projection's module's upcaster: every event reaches the handlers in its current shape. */
+  upcast: (event: RecordedEvent) => RecordedEvent;
   leaseTtlMs?: number;
   batchSize?: number;
   /** How long an old generation outlives a flip before it is unlinked (default UNLINK_GRACE_MS). */
@@ -291,7 +292,7 @@ export class ProjectionRunner {
       redis,
       keys,
       leaseToken: () => this.lease.token,
-      ...(upcast ? { upcast } : {}),
+      upcast,
       ...(batchSize ? { batchSize } : {}),
       ...(log ? { log } : {}),
       ...(onCaughtUp ? { onCaughtUp } : {}),

@@ -19,7 +19,8 @@ export interface ProjectorOptions {
   keys: ReadModelKeys;
   /** The lease token this process holds for the projection; checked by the apply script (fencing). */
   leaseToken: () => string;
-  upcast?: (event: RecordedEvent) => RecordedEvent;
+  /** The projection's module's upcaster (see DomainModule.events). */
+  upcast: (event: RecordedEvent) => RecordedEvent;
   /** Most events in one atomic apply. */
   batchSize?: number;
   handlerAttempts?: number;
@@ -166,7 +167,7 @@ export class Projector {
         keys,
         projection,
         generation,
-        ...(upcast ? { upcast } : {}),
+        upcast,
         parkedStreams: this.parkedStreams,
         checkpoint: batch.storedCheckpoint,
         apply: (prepared) =>

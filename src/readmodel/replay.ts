@@ -39,7 +39,7 @@ export interface ReplayDeps {
   keys: ReadModelKeys;
   projection: Projection;
   generation: number;
-  upcast?: Upcast;
+  upcast: Upcast;
   /** The projector's own: streams released by the replay leave it, streams that fail again stay. */
   parkedStreams: ParkedStreams;
   /** The checkpoint Redis holds: the replay's batches build on it and leave it where it is. */

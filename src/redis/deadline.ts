@@ -1,3 +1,4 @@
+import { withDeadline as deadline } from '../deadline';
 import type { RedisCommands } from './commands';
 import { RedisDeadlineExceeded } from './errors';
 
@@ -10,21 +11,9 @@ export const CALL_DEADLINE_MS = 5000;
 
 /** Rejects with RedisDeadlineExceeded after `ms` (and calls `onExpired`), or settles as `work` does. */
 export const withDeadline = <T>(work: Promise<T>, ms: number, onExpired: () => void): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new RedisDeadlineExceeded(`Redis did not answer within ${ms} ms; the connection was abandoned`));
-      onExpired();
-    }, ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
+  deadline(work, ms, () => {
+    onExpired();
+    return new RedisDeadlineExceeded(`Redis did not answer within ${ms} ms; the connection was abandoned`);
   });
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
+import { defineModule } from '../../src/module';
+import { orders } from '../../src/orders';
 import { defineProjection, type Projection } from '../../src/readmodel';
 import { json, startTestApp, type TestApp, validOrder } from '../support/app';
 
@@ -37,7 +38,20 @@ describe('parked events over the admin API: listing and replay (in-process servi
   beforeAll(async () => {
     t = await startTestApp(
       { ADMIN_TOKEN: TOKEN },
-      { projections: [...allProjections, picky], leaseTtlMs: 1000 },
+      {
+        modules: [
+          orders,
+          defineModule({
+            name: 'picky',
+            events: {},
+            projections: [picky],
+            commands: () => ({}),
+            queries: {},
+            routes: () => {},
+          }),
+        ],
+        leaseTtlMs: 1000,
+      },
     );
   });
   afterAll(async () => t.stop());

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
+import { orderProjections as allProjections } from '../../src/orders';
 import { readModelKeys } from '../../src/readmodel';
 import { json, validOrder } from '../support/app';
 import { eventually } from '../support/projector-harness';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
+import { orderProjections as allProjections, orders } from '../../src/orders';
 import type { Projection } from '../../src/readmodel';
 import { json, startTestApp, type TestApp, validOrder } from '../support/app';
 import { readModelOf, waitCaughtUp } from '../support/order-traffic';
@@ -34,7 +34,11 @@ describe('ordered parking: once an event of an order is parked, its later events
   beforeAll(async () => {
     t = await startTestApp(
       { ADMIN_TOKEN: TOKEN, CONSISTENCY_TIMEOUT_MS: '600' },
-      { projections: allProjections.map(failingOnConfirm), leaseTtlMs: 1000, keepData: true },
+      {
+        modules: [{ ...orders, projections: orders.projections.map(failingOnConfirm) }],
+        leaseTtlMs: 1000,
+        keepData: true,
+      },
     );
   });
   afterAll(async () => t.stop());

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
+import { orderProjections as allProjections } from '../../src/orders';
 import {
   dailyRevenueFromEvents,
   readModelOf,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
+import { orderProjections as allProjections } from '../../src/orders';
 import { json, startTestApp, type TestApp, validOrder } from '../support/app';
 
 const TOKEN = 'rebuild-under-load-token';

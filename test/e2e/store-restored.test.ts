@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
+import { orderProjections as allProjections } from '../../src/orders';
 import { json, validOrder } from '../support/app';
 import { adminRows, readiness } from '../support/ops-probes';
 import { eventually } from '../support/projector-harness';

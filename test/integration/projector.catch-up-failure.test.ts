@@ -72,6 +72,7 @@ describe('projector: a failed apply during catch-up, while the subscription has 
       redis: bench.seam,
       keys: bench.keys,
       leaseToken: () => 'not-the-holder', // the apply is refused: STALE_LEASE
+      upcast: (event) => event,
       batchSize: 2,
       onLeaseLost: () => {
         leaseLost = true;

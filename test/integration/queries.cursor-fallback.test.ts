@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSortedSetPage } from '../../src/orders/cursor';
+import { readSortedSetPage } from '../../src/readmodel';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis';
 
 const prefix = uniqueRedisPrefix('cursor-fallback');

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
 import { ValidationFailed } from '../../src/cqrs/errors';
+import { orderProjections as allProjections } from '../../src/orders';
 import type { OrderStatus } from '../../src/orders/events';
 import {
-  dailyRevenue,
   getOrderView,
   listCustomerOrders,
   listOrders,
-  type OrderPage,
   type OrderSort,
-  type ReadContext,
+  readDailyRevenue,
 } from '../../src/orders/queries';
+import type { OrderPage } from '../../src/orders/views';
+import type { ReadContext } from '../../src/readmodel';
 import { generationPrefix, recordWrites } from '../../src/readmodel/projection';
 import { applyWrites } from '../support/apply-writes';
 import { anOrder, type ProjectedOrderEvent } from '../support/order-events';
@@ -286,7 +286,7 @@ describe('dailyRevenue', () => {
   it('answers every day of the range, zeros where nothing happened', async () => {
     const shipped = specs.filter((s) => s.status === 'shipped');
     const placedOn = (date: string) => specs.filter((s) => s.placedAt.startsWith(date)).length;
-    const report = await dailyRevenue(ctx, { from: '2024-02-29', to: '2024-03-06' });
+    const report = await readDailyRevenue(ctx, { from: '2024-02-29', to: '2024-03-06' });
     const zero = { placed: 0, cancelled: 0, shipped: 0, revenue: 0 };
     expect(report.days).toEqual([
       { date: '2024-02-29', ...zero },
@@ -310,7 +310,7 @@ describe('dailyRevenue', () => {
   });
 
   it('answers one day when from equals to', async () => {
-    const report = await dailyRevenue(ctx, { from: '2023-01-01', to: '2023-01-01' });
+    const report = await readDailyRevenue(ctx, { from: '2023-01-01', to: '2023-01-01' });
     expect(report.days).toEqual([{ date: '2023-01-01', placed: 0, cancelled: 0, shipped: 0, revenue: 0 }]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
+import { orderProjections as allProjections } from '../../src/orders';
 import { ProjectionStatusReader, readModelKeys, requestRebuild } from '../../src/readmodel';
 import { deleteKeysWithPrefix, uniqueRedisPrefix } from '../support/redis';
 import { eventually, openRebuildBench, type RebuildBench } from './rebuild.support';

@@ -1,6 +1,5 @@
-import { allProjections, utcDay } from '../../projections';
 import type { EventStore } from '../../src/eventstore';
-import { upcastOrderEvent } from '../../src/orders';
+import { orderProjections as allProjections, upcastOrderEvent, utcDay } from '../../src/orders';
 import type { OrderEvent } from '../../src/orders/events';
 import { type ReadModelKeys, readModelKeys } from '../../src/readmodel';
 import { GENERATION_KEYS } from '../../src/readmodel/keys';

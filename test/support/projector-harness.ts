@@ -81,6 +81,7 @@ export interface ProjectorBench {
   keys: ReadModelKeys;
   /** Writes the lease as a holder would and answers its token. */
   takeLease: (projection: string) => Promise<string>;
+  /** A projector of generation 1 on this bench; events reach it as stored unless `upcast` says otherwise. */
   projector: (
     options: Partial<ProjectorOptions> & Pick<ProjectorOptions, 'projection' | 'leaseToken'>,
   ) => Projector;
@@ -112,13 +113,21 @@ export const openProjectorBench = async (
     seam,
     prefix,
     keys,
+    // On the projector's own connection: a SET sent from inside a handler lands before that batch's apply.
     takeLease: async (projection) => {
       const token = randomUUID();
-      await redis.set(keys.lease(projection), token);
+      await seam.primary.set(keys.lease(projection), token);
       return token;
     },
     projector: (options) => {
-      const projector = new Projector({ generation: 1, store, redis: seam, keys, ...options });
+      const projector = new Projector({
+        generation: 1,
+        store,
+        redis: seam,
+        keys,
+        upcast: (event) => event,
+        ...options,
+      });
       projectors.push(projector);
       return projector;
     },

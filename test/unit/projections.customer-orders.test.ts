@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import customerOrders from '../../projections/customer-orders';
+import { customerOrders } from '../../src/orders';
 import { anOrder, writesOf } from '../support/order-events';
 
 const placedAt = '2024-03-01T10:00:00.000Z';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import dailyRevenue from '../../projections/daily-revenue';
+import { dailyRevenue } from '../../src/orders';
 import { anOrder, writesOf } from '../support/order-events';
 
 const hincrby = (date: string, field: string, by: number) => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import orderView from '../../projections/order-view';
+import { orderView } from '../../src/orders';
 import { anAddress, anOrder, writesOf } from '../support/order-events';
 
 const order = () =>

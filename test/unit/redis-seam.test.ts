@@ -1,7 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { ClientOfflineError, DisconnectsClientError, ErrorReply, SocketClosedUnexpectedlyError } from 'redis';
 import { describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections';
+import { orderProjections as allProjections } from '../../src/orders';
 import { readModelKeys } from '../../src/readmodel';
 import {
   evictionProblem,

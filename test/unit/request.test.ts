@@ -185,21 +185,18 @@ describe('header helpers', () => {
 });
 
 describe('the body limit of the whole app', () => {
-  const appWithRoute = () =>
-    createHttpApp({
-      log: createLogger('silent'),
-      metrics: createMetrics(),
-      ops: { checks: [] },
-      // A route that reads its body its own way and makes its own answer of a failed read.
-      extend: (app) =>
-        app.post('/echo-length', async (c) => {
-          try {
-            return c.json({ length: (await c.req.text()).length });
-          } catch {
-            return c.json({ error: 'could not read the body' }, 400);
-          }
-        }),
+  const appWithRoute = () => {
+    const app = createHttpApp({ log: createLogger('silent'), metrics: createMetrics(), ops: { checks: [] } });
+    // A route that reads its body its own way and makes its own answer of a failed read.
+    app.post('/echo-length', async (c) => {
+      try {
+        return c.json({ length: (await c.req.text()).length });
+      } catch {
+        return c.json({ error: 'could not read the body' }, 400);
+      }
     });
+    return app;
+  };
 
   it('given a route that reads with c.req.text() and answers 400 when that fails, when a chunked body over 1 MiB arrives, then 413 and the connection closes', async () => {
     const res = await appWithRoute().request('/echo-length', {

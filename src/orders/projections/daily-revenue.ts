@@ -1,5 +1,5 @@
-import type { OrderEvent } from '../src/orders/events';
-import { defineProjection } from '../src/readmodel/projection';
+import { defineProjection } from '../../readmodel';
+import type { OrderEvent } from '../events';
 import { dailyRevenueKeys, projectionNames, utcDay } from './keys';
 
 /**

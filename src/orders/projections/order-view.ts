@@ -1,5 +1,5 @@
-import type { OrderEvent, OrderLine } from '../src/orders/events';
-import { defineProjection, type ProjectedEvent, type WriteBatch } from '../src/readmodel/projection';
+import { defineProjection, type ProjectedEvent, type WriteBatch } from '../../readmodel';
+import type { OrderEvent, OrderLine } from '../events';
 import { orderViewKeys, projectionNames } from './keys';
 
 /** Lines as the API shows them: unitPrice a decimal number (cents / 100 prints with at most 2 decimals). */

@@ -1,5 +1,5 @@
-import type { OrderEvent, OrderStatus } from '../src/orders/events';
-import { defineProjection, type WriteBatch } from '../src/readmodel/projection';
+import { defineProjection, type WriteBatch } from '../../readmodel';
+import type { OrderEvent, OrderStatus } from '../events';
 import { customerOrdersKeys, epochMs, orderStatuses, projectionNames } from './keys';
 
 interface OrderRef {

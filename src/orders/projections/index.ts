@@ -1,4 +1,4 @@
-import type { Projection } from '../src/readmodel/projection';
+import type { Projection } from '../../readmodel';
 import customerOrders from './customer-orders';
 import dailyRevenue from './daily-revenue';
 import orderView from './order-view';
@@ -8,10 +8,10 @@ export * from './keys';
 export { customerOrders, dailyRevenue, ordersIndex, orderView };
 
 /**
- * Every read model of the service. Widened to `Projection` (handlers typed per event type are not
+ * Every read model of orders. Widened to `Projection` (handlers typed per event type are not
  * assignable to the generic signature); safe because the projector dispatches on `event.type`.
  */
-export const allProjections: readonly Projection[] = [
+export const orderProjections: readonly Projection[] = [
   orderView,
   customerOrders,
   ordersIndex,

@@ -1,0 +1,166 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { NotFound, type Query, type QueryBus, ServiceUnavailable } from '../cqrs';
+import { withDeadline } from '../deadline';
+import type { ReadContext, ReadModelAccess, Requirement } from '../readmodel';
+import { RedisDeadlineExceeded } from '../redis';
+import { problemResponses, route } from './openapi-route';
+import { parseParams } from './request';
+
+const minPositionField = z
+  .string()
+  .regex(/^\d{1,20}$/, 'must be a position as a decimal string')
+  .optional()
+  .meta({
+    description:
+      'Wait (up to CONSISTENCY_TIMEOUT_MS) until every projection read has processed this position.',
+  });
+const minVersionField = z.coerce
+  .number()
+  .int('must be a whole number')
+  .min(0)
+  .max(Number.MAX_SAFE_INTEGER)
+  .optional()
+  .meta({ description: 'Wait (up to CONSISTENCY_TIMEOUT_MS) until the answer reflects this version.' });
+
+const consistencyHeader = {
+  'X-Consistency': {
+    description:
+      'With minVersion/minPosition: `fresh` when reached, `stale` after the timeout (the answer is what is there).',
+    schema: { type: 'string' as const, enum: ['fresh', 'stale'] },
+  },
+};
+
+/** Longest a read may take once its consistency wait is over: a Redis that stopped answering is a 503, not a hang. */
+const READ_DEADLINE_MS = 2000;
+
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface QueryRouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, R> {
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+  params?: P;
+  /** Query-string parameters (minPosition, and minVersion when `version` is set, are added here). */
+  query?: Q;
+  /** The query message the route asks the QueryBus. */
+  toQuery: (input: { params: Output<P>; query: Output<Q> }) => Query;
+  response: z.ZodType<R>;
+  /** Projections the query reads: `?minPosition=` waits for each of them. */
+  reads: string[];
+  /** `?minVersion=` waits until this projection has applied the stream up to that revision. */
+  version?: { projection: string; stream: (params: Output<P>) => string };
+  /** A null answer is a 404 with this detail. */
+  notFound?: (params: Output<P>) => string;
+  /** The answer's ETag (its version). */
+  etag?: (result: R) => string | number;
+  errors?: Record<number, string>;
+}
+
+export interface QueryRouteDeps {
+  queries: QueryBus<Query, unknown, ReadContext>;
+  readModel: ReadModelAccess;
+  consistencyTimeoutMs: number;
+  /** False while Redis is not connected: answer 503 at once instead of waiting. */
+  readModelReady: () => boolean;
+}
+
+/** What each projection a query reads must reflect before the answer is `fresh`. */
+const requirementsOf = (
+  reads: string[],
+  minPosition: string | undefined,
+  version: { projection: string; stream: string; revision: number } | undefined,
+): Map<string, Requirement> => {
+  const requirements = new Map<string, Requirement>();
+  if (minPosition !== undefined)
+    for (const projection of reads) requirements.set(projection, { position: BigInt(minPosition) });
+  if (version !== undefined) {
+    const stream = { name: version.stream, revision: BigInt(version.revision) };
+    requirements.set(version.projection, { ...requirements.get(version.projection), stream });
+  }
+  return requirements;
+};
+
+/**
+ * A query route, with what every query has handled once: parameters parsed (400 naming each), read-your-
+ * writes (`?minPosition=`, `?minVersion=`: the wait and the read go through one ReadRequest, so they look at
+ * the same connection of each projection, and X-Consistency says fresh or stale), the QueryBus, a 404 for a
+ * null answer, the ETag, Redis down as a 503, and the OpenAPI description.
+ */
+export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, R>(
+  app: OpenAPIHono,
+  deps: QueryRouteDeps,
+  spec: QueryRouteSpec<P, Q, R>,
+): void => {
+  const consistencyFields = {
+    minPosition: minPositionField,
+    ...(spec.version ? { minVersion: minVersionField } : {}),
+  };
+  const consistency = z.object(consistencyFields);
+  route(
+    app,
+    {
+      method: 'get',
+      path: spec.path,
+      operationId: spec.operationId,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: spec.tags ?? ['Queries'],
+      security: [],
+      request: {
+        ...(spec.params ? { params: spec.params } : {}),
+        query: z.object({ ...(spec.query?.shape ?? {}), ...consistencyFields }),
+      },
+      responses: {
+        200: {
+          description: 'The answer',
+          headers: consistencyHeader,
+          content: { 'application/json': { schema: spec.response } },
+        },
+        ...problemResponses({
+          400: 'A bad parameter, id or cursor (`errors` lists each)',
+          503: 'Redis (the read model) is unreachable; with Retry-After',
+          ...(spec.notFound ? { 404: 'Not found (or not projected yet: X-Consistency: stale)' } : {}),
+          ...spec.errors,
+        } as Record<number, string>),
+      },
+    },
+    async (c: Context) => {
+      const params = (spec.params ? parseParams(spec.params, c.req.param(), 'path') : undefined) as Output<P>;
+      const raw = c.req.query();
+      const query = (spec.query ? parseParams(spec.query, raw, 'query') : undefined) as Output<Q>;
+      const { minPosition, minVersion } = parseParams(consistency, raw, 'query') as {
+        minPosition?: string;
+        minVersion?: number;
+      };
+      const requirements = requirementsOf(
+        spec.reads,
+        minPosition,
+        spec.version && minVersion !== undefined
+          ? { projection: spec.version.projection, stream: spec.version.stream(params), revision: minVersion }
+          : undefined,
+      );
+      if (!deps.readModelReady()) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+      const read = deps.readModel.request();
+      if (requirements.size > 0) {
+        const waited = read.waitFor(requirements, deps.consistencyTimeoutMs);
+        c.header('X-Consistency', await readDeadline(waited, deps.consistencyTimeoutMs + READ_DEADLINE_MS));
+      }
+      const answer = (await readDeadline(
+        deps.queries.ask(spec.toQuery({ params, query }), read),
+        READ_DEADLINE_MS,
+      )) as R | null;
+      if (answer === null || answer === undefined) {
+        throw new NotFound(spec.notFound?.(params) ?? 'not found');
+      }
+      if (spec.etag) c.header('ETag', `"${spec.etag(answer)}"`);
+      return c.json(answer as object);
+    },
+  );
+};
+
+const readDeadline = <T>(work: Promise<T>, ms: number): Promise<T> =>
+  withDeadline(work, ms, () => new RedisDeadlineExceeded(`no answer from Redis within ${ms} ms`));

@@ -1,0 +1,8 @@
+import type { DomainModule } from './module';
+import { orders } from './orders';
+
+/**
+ * The domains this service runs. Adding one is a folder of its own (see src/orders/ and the README's
+ * "Add your own domain module") and one entry here.
+ */
+export const modules: readonly DomainModule[] = [orders];

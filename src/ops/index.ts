@@ -1,0 +1,3 @@
+export { ensureLocalRedis, RedisNotAvailable, redisAnswers } from './local-redis';
+export { createLogger, type Logger, redactUrl } from './logger';
+export { createMetrics, type Metrics, type ProjectionMetricsSource } from './metrics';
