@@ -23,6 +23,8 @@ export interface PreparedBatch {
   writes: PositionedWrite[];
   streamVersions: Map<string, bigint>;
   eventCount: number;
+  /** Events of the batch parked instead of applied (their handler failed, or they wait behind one). */
+  parkedCount?: number;
 }
 
 /** The lease moved to another process: this projector must stop writing. */

@@ -239,6 +239,7 @@ export class BatchBuilder {
       writes: this.recorded.writes as PositionedWrite[],
       streamVersions: this.streamVersions,
       eventCount: this.eventCount,
+      parkedCount: this.parkedCount,
       ...(this.newestRecordedAt === undefined ? {} : { newestRecordedAt: this.newestRecordedAt }),
       ...(this.newestEventPosition === undefined ? {} : { newestEventPosition: this.newestEventPosition }),
     };

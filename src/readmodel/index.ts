@@ -38,13 +38,14 @@ export {
   WriteBatch,
 } from './projection';
 export { ProjectionRunner, type ProjectionRunnerOptions, type RunnerFault } from './projection-runner';
+export { Projector } from './projector';
 export {
   ApplyPaused,
-  Projector,
   type ProjectorFailureCause,
+  type ProjectorOptions,
   type ProjectorStats,
   type ProjectorStatus,
-} from './projector';
+} from './projector-options';
 export { UNLINK_GRACE_MS } from './rebuild';
 export type { ReplayOutcome } from './replay';
 export { type ProjectionStatus, ProjectionStatusReader, type ProjectionStatusRow } from './status';

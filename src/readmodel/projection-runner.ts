@@ -1,51 +1,25 @@
-import type { Logger } from 'pino';
-import type { EventStore, RecordedEvent } from '../eventstore';
-import { type Redis, redisFailureCause } from '../redis';
-import {
-  builtByVersion,
-  ensureActiveGeneration,
-  rebuildingGeneration,
-  requestRebuild,
-  unlinkGeneration,
-} from './generations';
-import type { ReadModelKeys } from './keys';
+import { builtByVersion, ensureActiveGeneration, rebuildingGeneration, requestRebuild } from './generations';
 import { Lease } from './lease';
-import { replayDoneScript } from './parked';
-import type { Projection } from './projection';
-import { Projector, type ProjectorFailureCause, type ProjectorStatus, storeBehind } from './projector';
+import type { Projector } from './projector';
+import type { ProjectorStatus } from './projector-options';
 import { claimRebuild, flipToRebuilt, leftoverGenerations, UNLINK_GRACE_MS } from './rebuild';
-import { markFaultScript, publishStateScript } from './scripts';
-import { ReadModelStateLost, StoreBehindReadModel } from './untrusted';
+import {
+  checkRunningGeneration,
+  type ProjectionRunnerOptions,
+  publishState,
+  type RunnerScope,
+  serveReplayRequest,
+  startProjector,
+  Timers,
+  unlinkOldGeneration,
+} from './runner-chores';
+import { type RunnerFault, TickFault } from './runner-fault';
 
-export interface ProjectionRunnerOptions {
-  projection: Projection;
-  store: EventStore;
-  redis: Redis;
-  keys: ReadModelKeys;
-  /** The projection's module's upcaster: every event reaches the handlers in its current shape. */
-  upcast: (event: RecordedEvent) => RecordedEvent;
-  leaseTtlMs?: number;
-  batchSize?: number;
-  /** How long an old generation outlives a flip before it is unlinked (default UNLINK_GRACE_MS). */
-  unlinkGraceMs?: number;
-  /** Why projectors must not apply now (see ProjectorOptions.guard). */
-  guard?: () => string | undefined;
-  /** Every failure of this projection's runner or projectors, with its cause (for a metric). */
-  onFailure?: (cause: ProjectorFailureCause) => void;
-  log?: Logger;
-}
+export type { ProjectionRunnerOptions } from './runner-chores';
+export type { RunnerFault } from './runner-fault';
 
 /** Pause before asking again to flip when the rebuilt generation was a batch behind the active one. */
 const FLIP_RETRY_MS = 25;
-/** A fault that lasts is logged again this often (with its cause), not on every tick. */
-const FAULT_LOG_EVERY_MS = 30_000;
-
-/** Why this runner cannot run its projection now (it cannot reach Redis, its state was lost…). */
-export interface RunnerFault {
-  cause: ProjectorFailureCause;
-  message: string;
-  since: number;
-}
 
 /**
  * Runs one projection in this process while it holds the projection's lease: the active generation's
@@ -63,19 +37,18 @@ export class ProjectionRunner {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private flipping: Promise<void> | undefined;
-  private readonly pending = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private stopped = false;
-  private tickFault: RunnerFault | undefined;
+  private readonly tickFault: TickFault;
   /** The replay of parked events this process is running for a request, if any. */
   private replaying: Promise<void> | undefined;
-  private lastFaultLog = 0;
+  private readonly scope: RunnerScope;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
-    this.lease = new Lease(
-      options.redis,
-      options.keys.lease(options.projection.name),
-      options.leaseTtlMs ?? 5000,
-    );
+    const { projection, redis, keys, leaseTtlMs, onFailure, log } = options;
+    this.lease = new Lease(redis, keys.lease(projection.name), leaseTtlMs ?? 5000);
+    this.tickFault = new TickFault(projection.name, onFailure, log);
+    this.scope = { projection: projection.name, redis, keys, lease: this.lease, ...(log ? { log } : {}) };
   }
 
   get name(): string {
@@ -92,7 +65,7 @@ export class ProjectionRunner {
 
   /** What keeps the projection from running here now, if anything: a failing tick, a guard, a projector. */
   get fault(): RunnerFault | undefined {
-    if (this.tickFault !== undefined) return this.tickFault;
+    if (this.tickFault.current !== undefined) return this.tickFault.current;
     const paused = this.options.guard?.();
     if (paused !== undefined && this.main !== undefined)
       return { cause: 'guard', message: paused, since: Date.now() };
@@ -130,7 +103,7 @@ export class ProjectionRunner {
     this.stopped = true;
     clearTimeout(this.timer);
     // An unlink not done yet is found again by the next holder (leftoverGenerations).
-    for (const timer of this.pending) clearTimeout(timer);
+    this.timers.stop();
     await this.ticking;
     await this.flipping;
     await this.stopProjectors();
@@ -146,7 +119,7 @@ export class ProjectionRunner {
       if (!held) {
         if (this.main || this.rebuild) this.options.log?.warn({ projection: this.name }, 'lease lost');
         await this.stopProjectors();
-        this.recovered();
+        this.tickFault.recovered();
         return;
       }
       // A projector that stopped itself (lease lost and since regained) is started again; a halted one
@@ -155,159 +128,52 @@ export class ProjectionRunner {
       if (this.rebuild?.finished) this.rebuild = undefined;
       if (this.main === undefined) await this.startMain();
       else await this.followRedis();
-      await this.serveReplayRequest();
+      await this.serveReplay();
       if (this.rebuild === undefined) await this.startRebuildIfAsked();
       else if (this.rebuild.status === 'running') void this.tryFlip(); // a flip that was refused earlier
-      this.recovered();
+      this.tickFault.recovered();
       await this.publishState();
     } catch (error) {
-      this.faulted(error);
+      this.tickFault.failed(error);
       await this.publishState().catch(() => {}); // where Redis still takes it (out of memory, say)
     }
   }
 
-  /**
-   * Redis holds the truth of which generation is active: a failover or a restore can take a flip back, or
-   * lose the pointer. A running main on another generation than Redis's active one is stopped (the next
-   * tick starts the right one); a missing pointer is reported as lost, never recreated as generation 1.
-   */
+  /** Redis holds the truth of which generation is active, and the store of which events exist. */
   private async followRedis(): Promise<void> {
-    const { projection, redis, keys, log } = this.options;
     const main = this.main;
     if (main === undefined || this.flipping !== undefined) return;
-    const active = await redis.primary.get(keys.active(projection.name));
-    if (this.flipping !== undefined || this.main !== main) return; // a flip began meanwhile: it decides
-    if (active === null) {
-      throw new ReadModelStateLost(
-        `${projection.name}: the active-generation pointer is missing while generation ${main.generation} runs ` +
-          '(evicted or deleted?); rebuild the projection',
-      );
-    }
-    if (Number(active) !== main.generation) {
-      log?.warn(
-        { projection: projection.name, running: main.generation, active: Number(active) },
-        'the active generation in Redis is not the one running here (a failover or restore took a flip back?); restarting on it',
-      );
+    const verdict = await checkRunningGeneration(this.scope, this.options.store, main);
+    if (verdict === 'restart' && this.flipping === undefined && this.main === main)
       await this.stopProjectors();
-      return;
-    }
-    // The store went back (reset, restored from a backup): events the generation applied are gone from it.
-    // The position is read before the head, so an event applied meanwhile cannot look like one past it.
-    const applied = main.stats.eventPosition;
-    if (applied === undefined || main.halted) return;
-    const head = await this.options.store.headPosition();
-    if (applied > head) {
-      await main.halt(new StoreBehindReadModel(storeBehind(projection.name, main.generation, applied, head)));
-    }
   }
 
   /** A replay asked for (admin API, CLI) runs in the main projector's loop; its outcome answers the asker. */
-  private async serveReplayRequest(): Promise<void> {
-    const { projection, redis, keys, log } = this.options;
+  private async serveReplay(): Promise<void> {
     const main = this.main;
     if (main === undefined || main.finished || this.replaying !== undefined) return;
-    const generationKeys = keys.generation(projection.name, main.generation);
-    const id = await redis.primary.get(generationKeys.replayRequest);
-    if (id === null) return;
-    this.replaying = (async () => {
-      try {
-        const outcome = await main.replayParked();
-        await redis.runScript(
-          replayDoneScript,
-          [keys.lease(projection.name), generationKeys.replayRequest, generationKeys.replayResult(id)],
-          [this.lease.token, id, String(outcome.replayed), String(outcome.failed), String(outcome.remaining)],
-        );
-        log?.info(
-          { projection: projection.name, generation: main.generation, ...outcome },
-          'parked events replayed',
-        );
-      } catch (error) {
-        log?.warn(
-          { projection: projection.name, err: error },
-          'replaying parked events failed; the request stays',
-        );
-      }
-    })().finally(() => {
+    const replay = await serveReplayRequest(this.scope, main);
+    this.replaying = replay?.done.finally(() => {
       this.replaying = undefined;
     });
   }
 
-  /** A tick failed: remember why, log it (once per cause, then every 30 s), count it. */
-  private faulted(error: unknown): void {
-    const cause: ProjectorFailureCause =
-      error instanceof ReadModelStateLost ? 'lost-state' : redisFailureCause(error);
-    const message = error instanceof Error ? error.message : String(error);
-    const changed = this.tickFault?.message !== message;
-    this.tickFault = { cause, message, since: changed ? Date.now() : this.tickFault!.since };
-    this.options.onFailure?.(cause);
-    if (changed || Date.now() - this.lastFaultLog >= FAULT_LOG_EVERY_MS) {
-      this.lastFaultLog = Date.now();
-      this.options.log?.error(
-        { projection: this.name, cause, err: error },
-        'projection cannot run: its runner failed; trying again',
-      );
-    }
-  }
-
-  private recovered(): void {
-    if (this.tickFault === undefined) return;
-    this.options.log?.info(
-      { projection: this.name, after: this.tickFault.message },
-      'projection runner recovered',
-    );
-    this.tickFault = undefined;
-  }
-
-  /** Lets any process (admin API, metrics) see how the projection runs here; runs even out of memory. */
   private async publishState(): Promise<void> {
-    const { redis, keys } = this.options;
     if (!this.lease.held) return;
     const fault = this.fault;
     const main = this.main;
     const status = fault !== undefined ? 'faulted' : main?.status;
     if (status === undefined) return;
-    await redis.runScript(
-      publishStateScript,
-      [keys.state(this.name)],
-      [
-        String(this.lease.ttlMs * 2),
-        'status',
-        status,
-        'generation',
-        String(main?.generation ?? ''),
-        'lastError',
-        fault?.message ?? main?.stats.lastError ?? '',
-        'at',
-        String(Date.now()),
-      ],
-    );
+    const lastError = fault?.message ?? main?.stats.lastError;
+    await publishState(this.scope, {
+      status,
+      ...(main ? { generation: main.generation } : {}),
+      ...(lastError ? { lastError } : {}),
+    });
   }
 
   private projector(generation: number, onCaughtUp?: () => void): Projector {
-    const { projection, store, redis, keys, upcast, batchSize, log, guard, onFailure } = this.options;
-    return new Projector({
-      projection,
-      generation,
-      store,
-      redis,
-      keys,
-      leaseToken: () => this.lease.token,
-      upcast,
-      ...(batchSize ? { batchSize } : {}),
-      ...(log ? { log } : {}),
-      ...(onCaughtUp ? { onCaughtUp } : {}),
-      ...(guard ? { guard } : {}),
-      ...(onFailure ? { onFailure } : {}),
-      onLeaseLost: () => this.lease.drop(),
-      // Marked in Redis, so no read-your-writes wait answers fresh from it, in any process.
-      onUntrusted: async (why) => {
-        await redis.runScript(
-          markFaultScript,
-          [keys.lease(projection.name), keys.generation(projection.name, generation).checkpoint],
-          [this.lease.token, why],
-        );
-      },
-    }).start();
+    return startProjector(this.options, this.lease, generation, onCaughtUp);
   }
 
   /**
@@ -394,43 +260,15 @@ export class ProjectionRunner {
     this.unlinkAfterGrace(request.from);
   }
 
-  /**
-   * Deletes an old generation after the grace period, outside the lease tick, in bounded steps each fenced
-   * by the lease; it stops when this runner stops or loses the lease, and the next holder finds the rest.
-   */
+  /** Deletes an old generation after the grace period (runner-chores.ts). */
   private unlinkAfterGrace(generation: number): void {
-    const { projection, redis, keys, log } = this.options;
-    this.later(this.options.unlinkGraceMs ?? UNLINK_GRACE_MS, async () => {
-      try {
-        const outcome = await unlinkGeneration(
-          redis,
-          keys,
-          projection.name,
-          generation,
-          () => this.lease.token,
-          () => this.stopped || !this.lease.held,
-        );
-        if (outcome.refused === undefined)
-          log?.info({ projection: projection.name, generation, ...outcome }, 'old generation unlinked');
-        else
-          log?.warn(
-            { projection: projection.name, generation, ...outcome },
-            'unlinking an old generation stopped before the end',
-          );
-      } catch (error) {
-        log?.warn({ projection: projection.name, generation, err: error }, 'unlinking a generation failed');
-      }
-    });
+    this.later(this.options.unlinkGraceMs ?? UNLINK_GRACE_MS, () =>
+      unlinkOldGeneration(this.scope, generation, () => this.stopped || !this.lease.held),
+    );
   }
 
-  /** A timer that stop() clears. */
   private later(ms: number, run: () => void | Promise<void>): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.pending.delete(timer);
-      void run();
-    }, ms);
-    this.pending.add(timer);
+    if (!this.stopped) this.timers.later(ms, run);
   }
 
   private async stopProjectors(): Promise<void> {

@@ -65,7 +65,8 @@ describe('projector batch sizes: large while catching up, one event at a time wh
     const projector = bench
       .projector({ projection: tillRevenue(NAME), leaseToken: () => token, batchSize: 1000 })
       .start();
-    const waitsPending = () => (projector as unknown as { stopListeners: Set<unknown> }).stopListeners.size;
+    const waitsPending = () =>
+      (projector as unknown as { interrupts: { pending: number } }).interrupts.pending;
     for (let i = 0; i < 100; i++) {
       const { position } = await bench.store.append('till-2', [sold(saleNo(i))], { expectedRevision: 'any' });
       await eventually(

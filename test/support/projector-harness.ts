@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import type { NewEvent, RecordedEvent } from '../../src/eventstore';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
+import type { ProjectorOptions } from '../../src/readmodel';
 import {
   defineProjection,
   type Projection,
@@ -12,7 +13,6 @@ import {
   type ReadModelKeys,
   readModelKeys,
 } from '../../src/readmodel';
-import type { ProjectorOptions } from '../../src/readmodel/projector';
 import type { Redis } from '../../src/redis';
 import {
   deleteKeysWithPrefix,
