@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEventStoreUrl } from './eventstore/from-url';
+import { parseEventStoreUrl } from './eventstore';
 import { parseNodeList, type ReadFrom, type RedisTopology, redactCredentials } from './redis';
 
 const port = z.coerce

@@ -38,11 +38,13 @@ export class InvalidTransition extends problem('invalid-transition', 409, 'Inval
   constructor(
     readonly state: string,
     readonly command: string,
+    /** What the command was for, as the message names it ("an order"). */
+    entity = 'an entity',
   ) {
-    super(`cannot ${command} an order that is ${state}`);
+    super(`cannot ${command} ${entity} that is ${state}`);
   }
 }
-/** A domain limit (lines per order, quantity per line) that a valid request would push past. */
+/** A domain limit (lines per entity, a quantity) that a valid request would push past. */
 export class LimitExceeded extends problem('limit-exceeded', 409, 'Limit exceeded') {}
 export class ConcurrencyConflict extends problem('concurrency-conflict', 409, 'Concurrent modification') {}
 export class PreconditionFailed extends problem('precondition-failed', 412, 'Precondition failed') {}

@@ -1,13 +1,13 @@
-import { type EventStore, EventStoreUnavailable, WrongExpectedVersion } from '../eventstore';
-import { IdempotencyKeyReused, ServiceUnavailable } from './errors';
+import { type EventStore, WrongExpectedVersion } from '../eventstore';
+import { IdempotencyKeyReused } from './errors';
 import { type Command, eventIdFor } from './messages';
 
 /** Streams that record which request first used an Idempotency-Key (the command id derives from the key). */
 export const IDEMPOTENCY_STREAM_PREFIX = 'idempotency-';
 
 /**
- * Keys are global, not per order: the first request with a key claims it in a stream of its own, and any
- * other request with that key (another order, another route, another body) is refused with 422. The
+ * Keys are global, not per entity: the first request with a key claims it in a stream of its own, and any
+ * other request with that key (another entity, another route, another body) is refused with 422. The
  * claim's id derives from the request hash, so the same request claims again as a no-op — after a crash
  * between the claim and the command's own append, a retry still goes through.
  */
@@ -33,9 +33,7 @@ export const claimIdempotencyKey = async (
       { expectedRevision: 'no_stream' },
     );
   } catch (error) {
-    if (error instanceof EventStoreUnavailable)
-      throw new ServiceUnavailable('the event store is unavailable', 1);
-    if (!(error instanceof WrongExpectedVersion)) throw error;
+    if (!(error instanceof WrongExpectedVersion)) throw error; // unavailable: the HTTP layer answers 503
     for await (const claim of store.readStream(claimStream)) {
       if ((claim.data as { requestHash?: string }).requestHash !== requestHash) {
         throw new IdempotencyKeyReused('this Idempotency-Key was already used with a different request');

@@ -35,7 +35,7 @@ const ENTITY_NAMESPACE = 'a3f1e9b2-6d4c-4b8a-9e57-1c2d3e4f5a6b';
 export const commandIdFor = (idempotencyKey?: string): string =>
   idempotencyKey === undefined ? randomUUID() : uuidv5(idempotencyKey, COMMAND_NAMESPACE);
 
-/** An id for a new entity (an order) that the same Idempotency-Key always derives again. */
+/** An id for a new entity (an order, say) that the same Idempotency-Key always derives again. */
 export const entityIdFor = (kind: string, idempotencyKey?: string): string =>
   idempotencyKey === undefined ? randomUUID() : uuidv5(`${kind}:${idempotencyKey}`, ENTITY_NAMESPACE);
 

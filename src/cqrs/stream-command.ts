@@ -8,7 +8,7 @@ import {
   type StreamRevision,
   WrongExpectedVersion,
 } from '../eventstore';
-import { ConcurrencyConflict, IdempotencyKeyReused, PreconditionFailed, ServiceUnavailable } from './errors';
+import { ConcurrencyConflict, IdempotencyKeyReused, PreconditionFailed } from './errors';
 import { claimIdempotencyKey } from './idempotency-claim';
 import { type Command, eventIdFor } from './messages';
 import type { EventSchemas } from './upcasting';
@@ -108,7 +108,10 @@ const jitteredDelay = (attempt: number): Promise<void> =>
 const describeRevision = (revision: StreamRevision | 'no_stream'): string =>
   revision === 'no_stream' ? 'does not exist yet' : `is at version ${revision}`;
 
-/** Appends; an unavailable store is retried with the same ids and expected revision, which is idempotent. */
+/**
+ * Appends; an unavailable store is tried once more with the same ids and expected revision, which is
+ * idempotent. A store still unavailable fails the command with EventStoreUnavailable (a 503 over HTTP).
+ */
 const appendOnce = async (
   store: EventStore,
   stream: string,
@@ -119,26 +122,9 @@ const appendOnce = async (
     try {
       return await store.append(stream, events, { expectedRevision: expected });
     } catch (error) {
-      if (!(error instanceof EventStoreUnavailable)) throw error;
-      if (attempt >= 1)
-        throw new ServiceUnavailable('the event store is unavailable; nothing was appended', 1);
+      if (!(error instanceof EventStoreUnavailable) || attempt >= 1) throw error;
       await jitteredDelay(3);
     }
-  }
-};
-
-const loadOrUnavailable = async <C, E extends { type: string; data: unknown }, S>(
-  ctx: StreamCommandContext,
-  decider: Decider<C, E, S>,
-  stream: string,
-  commandId: string,
-): Promise<LoadedStream<S>> => {
-  try {
-    return await loadStream(ctx, decider, stream, commandId);
-  } catch (error) {
-    if (error instanceof EventStoreUnavailable)
-      throw new ServiceUnavailable('the event store is unavailable', 1);
-    throw error;
   }
 };
 
@@ -164,7 +150,7 @@ export const executeStreamCommand = async <C extends Command, E extends { type: 
   const maxRetries = options.maxConflictRetries ?? DEFAULT_CONFLICT_RETRIES;
   await claimIdempotencyKey(ctx.store, command, stream);
   for (let attempt = 0; ; attempt++) {
-    const loaded = await loadOrUnavailable(ctx, decider, stream, command.metadata.commandId);
+    const loaded = await loadStream(ctx, decider, stream, command.metadata.commandId);
     if (loaded.previous.length > 0) return replayOf(loaded.previous, command);
     ctx.assertExists?.(loaded.revision);
     assertExpectedVersion(loaded, options.expectedVersion);

@@ -6,6 +6,7 @@
 
 import type { AllStreamResolvedEvent, ResolvedEvent, StreamingRead } from '@eventstore/db-client';
 import { BACKWARDS, END, EventStoreDBClient, START } from '@eventstore/db-client';
+import { withDeadline } from '../deadline';
 import {
   commitPositionOf,
   isStreamNotFoundError,
@@ -41,21 +42,11 @@ const HEAD_SCAN_EVENTS = 256;
 const ignore = (): void => {};
 
 /** Resolves with `work`, or rejects with EventStoreUnavailable after `ms` and calls `abandon`. */
-const withTimeLimit = async <T>(work: Promise<T>, ms: number, what: string, abandon = ignore): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      abandon();
-      reject(new EventStoreUnavailable(`EventStoreDB did not answer ${what} within ${ms} ms`));
-    }, ms);
+const withTimeLimit = <T>(work: Promise<T>, ms: number, what: string, abandon = ignore): Promise<T> =>
+  withDeadline(work, ms, () => {
+    abandon();
+    return new EventStoreUnavailable(`EventStoreDB did not answer ${what} within ${ms} ms`);
   });
-  try {
-    return await Promise.race([work, timedOut]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(ignore); // the loser of the race must not become an unhandled rejection
-  }
-};
 
 const abandonRead = (read: StreamingRead<unknown>) => (): void => {
   read.cancel().catch(ignore);

@@ -1,2 +1,2 @@
 export * from './event-store';
-export { openEventStore } from './from-url';
+export { type EventStoreLocation, openEventStore, parseEventStoreUrl } from './from-url';

@@ -10,7 +10,7 @@ import {
   requestHashOf,
   type StreamCommandResult,
 } from '../cqrs';
-import { problemResponses, route } from './openapi-route';
+import { type Operation, problemResponses, publicOperation, route } from './openapi-route';
 import { ifMatchVersion, parseParams, printableHeader, readJsonBody } from './request';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
@@ -72,14 +72,10 @@ export interface CommandInput<P, B> {
   at: string;
 }
 
-export interface CommandRouteSpec<P extends z.ZodObject | undefined, B extends z.ZodType> {
+export interface CommandRouteSpec<P extends z.ZodObject | undefined, B extends z.ZodType> extends Operation {
   method: 'post' | 'put' | 'delete';
   /** OpenAPI path, `{name}` for a path parameter. */
   path: string;
-  operationId: string;
-  summary: string;
-  description?: string;
-  tags?: string[];
   /** Path parameters; for a command on an existing entity, `idParam` names the one that is its id. */
   params?: P;
   idParam?: P extends z.ZodObject ? keyof z.output<P> & string : never;
@@ -134,11 +130,7 @@ export const commandRoute = <P extends z.ZodObject | undefined, B extends z.ZodT
     {
       method: spec.method,
       path: spec.path,
-      operationId: spec.operationId,
-      summary: spec.summary,
-      ...(spec.description ? { description: spec.description } : {}),
-      tags: spec.tags ?? ['Commands'],
-      security: [],
+      ...publicOperation(spec, 'Commands'),
       request: {
         ...(spec.params ? { params: spec.params } : {}),
         headers: commandHeaders,

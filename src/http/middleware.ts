@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { ValidationFailed } from '../cqrs';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics } from '../ops';
 import { toProblem } from './problem';
 import {
   announcesBody,
@@ -43,7 +43,7 @@ export const observeRequests =
     c.set('correlationId', correlationId);
     await next();
     c.res.headers.set('X-Correlation-Id', correlationId);
-    // API.md: every JSON body is `application/json; charset=utf-8`.
+    // docs/api.md: every JSON body is `application/json; charset=utf-8`.
     if (c.res.headers.get('content-type') === 'application/json') {
       c.res.headers.set('content-type', 'application/json; charset=utf-8');
     }

@@ -24,6 +24,23 @@ export const problemResponses = (statuses: Record<number, string>) =>
     ]),
   );
 
+/** How a route names itself in the OpenAPI document. */
+export interface Operation {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+}
+
+/** A public route's naming in the OpenAPI document (no security: the service does no authentication). */
+export const publicOperation = (operation: Operation, defaultTag: string) => ({
+  operationId: operation.operationId,
+  summary: operation.summary,
+  ...(operation.description ? { description: operation.description } : {}),
+  tags: operation.tags ?? [defaultTag],
+  security: [],
+});
+
 /**
  * Registers a route's OpenAPI description and its handler. Validation is ours (readJsonBody, parseParams),
  * so that every failure is problem+json with the right status (415, 413, 400 with `errors`).

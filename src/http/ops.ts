@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { withDeadline } from '../deadline';
 import { route } from './openapi-route';
 
 export interface ReadinessCheck {
@@ -17,14 +18,6 @@ export interface OpsRouteDeps {
   checks: ReadinessCheck[];
   registry: Registry;
 }
-
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
-  Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref(),
-    ),
-  ]);
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const SWAGGER_FILES: Record<string, string> = {
@@ -48,6 +41,8 @@ export const registerOpsRoutes = (app: OpenAPIHono, { checks, registry }: OpsRou
     {
       method: 'get',
       path: '/health',
+      operationId: 'getHealth',
+      security: [],
       summary: 'Liveness: 200 while the process is alive',
       tags: ['Operations'],
       responses: {
@@ -78,6 +73,8 @@ export const registerOpsRoutes = (app: OpenAPIHono, { checks, registry }: OpsRou
     {
       method: 'get',
       path: '/ready',
+      operationId: 'getReadiness',
+      security: [],
       summary: 'Readiness: the event store and Redis each answer, and no projection run here is faulted',
       tags: ['Operations'],
       responses: {
@@ -95,7 +92,7 @@ export const registerOpsRoutes = (app: OpenAPIHono, { checks, registry }: OpsRou
       const results = await Promise.all(
         checks.map(async ({ name, check, degradesOnly }) => {
           try {
-            await withTimeout(check(), 1000);
+            await withDeadline(check(), 1000, () => new Error('no answer within 1000 ms'));
             return [name, { status: 'up' as const }] as const;
           } catch (error) {
             const status = degradesOnly ? ('degraded' as const) : ('down' as const);
@@ -117,6 +114,8 @@ export const registerOpsRoutes = (app: OpenAPIHono, { checks, registry }: OpsRou
     {
       method: 'get',
       path: '/metrics',
+      operationId: 'getMetrics',
+      security: [],
       summary: 'Prometheus metrics',
       tags: ['Operations'],
       responses: {

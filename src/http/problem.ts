@@ -1,4 +1,3 @@
-import type { Context } from 'hono';
 import { type FieldError, ProblemError, ServiceUnavailable } from '../cqrs';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -45,7 +44,3 @@ export const toProblem = (error: unknown, instance?: string): Response => {
     ...(instance ? { instance } : {}),
   });
 };
-
-export const isProblem = (error: unknown): error is ProblemError => error instanceof ProblemError;
-
-export const problemFor = (c: Context, error: unknown): Response => toProblem(error, c.req.path);

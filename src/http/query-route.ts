@@ -5,7 +5,7 @@ import { NotFound, type Query, type QueryBus, ServiceUnavailable } from '../cqrs
 import { withDeadline } from '../deadline';
 import type { ReadContext, ReadModelAccess, Requirement } from '../readmodel';
 import { RedisDeadlineExceeded } from '../redis';
-import { problemResponses, route } from './openapi-route';
+import { type Operation, problemResponses, publicOperation, route } from './openapi-route';
 import { parseParams } from './request';
 
 const minPositionField = z
@@ -37,12 +37,9 @@ const READ_DEADLINE_MS = 2000;
 
 type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface QueryRouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, R> {
+export interface QueryRouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, R>
+  extends Operation {
   path: string;
-  operationId: string;
-  summary: string;
-  description?: string;
-  tags?: string[];
   params?: P;
   /** Query-string parameters (minPosition, and minVersion when `version` is set, are added here). */
   query?: Q;
@@ -105,11 +102,7 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
     {
       method: 'get',
       path: spec.path,
-      operationId: spec.operationId,
-      summary: spec.summary,
-      ...(spec.description ? { description: spec.description } : {}),
-      tags: spec.tags ?? ['Queries'],
-      security: [],
+      ...publicOperation(spec, 'Queries'),
       request: {
         ...(spec.params ? { params: spec.params } : {}),
         query: z.object({ ...(spec.query?.shape ?? {}), ...consistencyFields }),

@@ -19,6 +19,8 @@ export interface ProjectionMetricsSource {
 export const createMetrics = () => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
   const httpDuration = new Histogram({
     name: 'sluice_http_request_duration_seconds',
     help: 'HTTP request latency by route and status',
@@ -26,45 +28,26 @@ export const createMetrics = () => {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const commands = new Counter({
-    name: 'sluice_commands_total',
-    help: 'Commands by type and outcome (ok, or the problem type)',
-    labelNames: ['type', 'outcome'] as const,
-    registers: [registry],
-  });
-  const appends = new Counter({
-    name: 'sluice_appends_total',
-    help: 'Successful appends',
-    registers: [registry],
-  });
-  const conflicts = new Counter({
-    name: 'sluice_append_conflicts_total',
-    help: 'Appends refused because the stream moved on',
-    labelNames: ['type'] as const,
-    registers: [registry],
-  });
-  const retries = new Counter({
-    name: 'sluice_command_retries_total',
-    help: 'Commands retried after a conflict',
-    labelNames: ['type'] as const,
-    registers: [registry],
-  });
-  const storeErrors = new Counter({
-    name: 'sluice_eventstore_errors_total',
-    help: 'Event store calls that failed (unavailable)',
-    registers: [registry],
-  });
-  const redisErrors = new Counter({
-    name: 'sluice_redis_errors_total',
-    help: 'Redis connection errors',
-    registers: [registry],
-  });
-  const projectionFailures = new Counter({
-    name: 'sluice_projection_failures_total',
-    help: 'Failures of a projection (runner or apply) by cause: oom, noauth, readonly, unavailable, guard, lost-state…',
-    labelNames: ['projection', 'cause'] as const,
-    registers: [registry],
-  });
+  const commands = counter(
+    'sluice_commands_total',
+    'Commands by type and outcome (ok, or the problem type)',
+    ['type', 'outcome'],
+  );
+  const appends = counter('sluice_appends_total', 'Successful appends');
+  const conflicts = counter('sluice_append_conflicts_total', 'Appends refused because the stream moved on', [
+    'type',
+  ]);
+  const retries = counter('sluice_command_retries_total', 'Commands retried after a conflict', ['type']);
+  const storeErrors = counter(
+    'sluice_eventstore_errors_total',
+    'Event store calls that failed (unavailable)',
+  );
+  const redisErrors = counter('sluice_redis_errors_total', 'Redis connection errors');
+  const projectionFailures = counter(
+    'sluice_projection_failures_total',
+    'Failures of a projection (runner or apply) by cause: oom, noauth, readonly, unavailable, guard, lost-state…',
+    ['projection', 'cause'],
+  );
   let source: ProjectionMetricsSource | undefined;
   const projectionGauge = (
     name: string,

@@ -4,7 +4,7 @@ import type { StreamRevision } from '../eventstore';
 import type { Address, OrderLine } from './events';
 import { COUNTRY_CODES, CURRENCY_CODES } from './iso-codes';
 
-// ── Limits (API.md): the domain enforces the ones a sequence of valid commands could break. ──
+// ── Limits (docs/api.md): the domain enforces the ones a sequence of valid commands could break. ──
 export const MAX_LINES_PER_ORDER = 100;
 export const MAX_QUANTITY_PER_LINE = 10_000;
 export const MAX_UNIT_PRICE = 1_000_000;

@@ -62,5 +62,5 @@ export type OrderEvent =
 
 export type OrderEventType = OrderEvent['type'];
 
-export const orderStream = (orderId: string): string => `order-${orderId}`;
 export const ORDER_STREAM_PREFIX = 'order-';
+export const orderStream = (orderId: string): string => `${ORDER_STREAM_PREFIX}${orderId}`;

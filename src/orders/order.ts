@@ -11,18 +11,12 @@ import {
   type PlaceOrder,
   type ShipOrder,
 } from './commands';
-import type { Address, OrderEvent, OrderLine, OrderStatus } from './events';
+import type { OrderEvent, OrderLine, OrderStatus } from './events';
 
-export interface PlacedOrder {
-  status: OrderStatus;
-  id: string;
-  customerId: string;
-  items: OrderLine[];
-  shippingAddress: Address;
-  currency: string;
-  totalCents: number;
-  placedAt: string;
-}
+type OrderPlaced = Extract<OrderEvent, { type: 'OrderPlaced' }>;
+
+/** An order once placed: what OrderPlaced recorded (its id as `id`), kept current by the later events. */
+export type PlacedOrder = { status: OrderStatus; id: string } & Omit<OrderPlaced['data'], 'orderId'>;
 
 /** An order's state; `none` before it is placed (the stream does not exist). */
 export type Order = { status: 'none' } | PlacedOrder;
@@ -60,11 +54,11 @@ const factsOf = (order: PlacedOrder, totalCents = order.totalCents) => ({
 });
 
 const refuse = (order: PlacedOrder, command: OrderCommand): never => {
-  throw new InvalidTransition(order.status, command.type);
+  throw new InvalidTransition(order.status, command.type, 'an order');
 };
 
 const placeOrder = (cmd: PlaceOrder, state: Order): OrderEvent[] => {
-  if (state.status !== 'none') throw new InvalidTransition(state.status, cmd.type);
+  if (state.status !== 'none') throw new InvalidTransition(state.status, cmd.type, 'an order');
   const items = cmd.data.items.reduce<OrderLine[]>(withLine, []);
   const { orderId, customerId, shippingAddress, currency, at } = cmd.data;
   return [
@@ -146,17 +140,8 @@ const placed = (state: Order, event: OrderEvent): PlacedOrder => {
 export const evolve = (state: Order, event: OrderEvent): Order => {
   switch (event.type) {
     case 'OrderPlaced': {
-      const { orderId, customerId, items, shippingAddress, currency, totalCents, placedAt } = event.data;
-      return {
-        status: 'pending',
-        id: orderId,
-        customerId,
-        items,
-        shippingAddress,
-        currency,
-        totalCents,
-        placedAt,
-      };
+      const { orderId, ...placed } = event.data;
+      return { status: 'pending', id: orderId, ...placed };
     }
     case 'OrderItemAdded':
       return { ...placed(state, event), items: event.data.items, totalCents: event.data.totalCents };

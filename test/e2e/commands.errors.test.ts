@@ -14,7 +14,7 @@ const orderCommands = [
 ] as const;
 type OrderCommandName = (typeof orderCommands)[number]['name'];
 
-/** The lifecycle of API.md: which commands each state accepts. */
+/** The lifecycle of docs/api.md: which commands each state accepts. */
 const allowedIn: Record<string, OrderCommandName[]> = {
   pending: ['AddItem', 'ChangeShippingAddress', 'ConfirmOrder', 'CancelOrder'],
   confirmed: ['ChangeShippingAddress', 'ShipOrder', 'CancelOrder'],

@@ -23,7 +23,7 @@ export interface TestApp {
 
 /**
  * Starts the whole service in this process on a free port over real HTTP, with a temp SQLite file and a
- * private Redis prefix. `env` overrides variables as API.md names them.
+ * private Redis prefix. `env` overrides variables as the README names them.
  */
 export const startTestApp = async (
   env: Record<string, string> = {},

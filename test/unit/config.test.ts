@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
 
 describe('configuration from the environment', () => {
-  it('given nothing set, then the defaults of API.md apply', () => {
+  it('given nothing set, then the defaults of the README apply', () => {
     expect(loadConfig({})).toEqual({
       port: 3000,
       host: '127.0.0.1',

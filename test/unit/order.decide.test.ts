@@ -63,7 +63,7 @@ const pendingOrConfirmedCancel = (previousStatus: 'pending' | 'confirmed'): Orde
   },
 ];
 
-/** What every command does in every state: the lifecycle of API.md as a table. */
+/** What every command does in every state: the lifecycle of docs/api.md as a table. */
 const expected: Record<keyof typeof histories, Record<OrderCommand['type'], Outcome>> = {
   none: {
     PlaceOrder: [placed],

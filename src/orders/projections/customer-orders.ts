@@ -1,5 +1,5 @@
 import { defineProjection, type WriteBatch } from '../../readmodel';
-import type { OrderEvent, OrderStatus } from '../events';
+import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderStatus } from '../events';
 import { customerOrdersKeys, epochMs, orderStatuses, projectionNames } from './keys';
 
 interface OrderRef {
@@ -22,7 +22,7 @@ const moveToStatus = (w: WriteBatch, { orderId, customerId, placedAt }: OrderRef
 export default defineProjection<OrderEvent>({
   name: projectionNames.customerOrders,
   version: 1,
-  streams: ['order-'],
+  streams: [ORDER_STREAM_PREFIX],
   handlers: {
     OrderPlaced: ({ data }, w) => {
       const score = epochMs(data.placedAt);

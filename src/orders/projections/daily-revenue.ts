@@ -1,5 +1,5 @@
 import { defineProjection } from '../../readmodel';
-import type { OrderEvent } from '../events';
+import { ORDER_STREAM_PREFIX, type OrderEvent } from '../events';
 import { dailyRevenueKeys, projectionNames, utcDay } from './keys';
 
 /**
@@ -10,7 +10,7 @@ import { dailyRevenueKeys, projectionNames, utcDay } from './keys';
 export default defineProjection<OrderEvent>({
   name: projectionNames.dailyRevenue,
   version: 1,
-  streams: ['order-'],
+  streams: [ORDER_STREAM_PREFIX],
   handlers: {
     OrderPlaced: ({ data }, w) => {
       w.hincrby(dailyRevenueKeys.day(utcDay(data.placedAt)), 'placed', 1);

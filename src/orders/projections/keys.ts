@@ -3,7 +3,7 @@ import type { OrderStatus } from '../events';
 /**
  * Relative keys of the order read models, shared by the projections (writers) and src/orders/queries.ts
  * (readers). The projector prefixes each with `{REDIS_PREFIX}{<projection>}:g<generation>:`.
- * customerId and sku never contain ':' (API.md), so these keys cannot collide.
+ * customerId and sku never contain ':' (docs/api.md), so these keys cannot collide.
  */
 
 export const projectionNames = {

@@ -1,5 +1,5 @@
 import { defineProjection, type ProjectedEvent, type WriteBatch } from '../../readmodel';
-import type { OrderEvent, OrderLine } from '../events';
+import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderLine } from '../events';
 import { orderViewKeys, projectionNames } from './keys';
 
 /** Lines as the API shows them: unitPrice a decimal number (cents / 100 prints with at most 2 decimals). */
@@ -21,7 +21,7 @@ const updateView = (
 export default defineProjection<OrderEvent>({
   name: projectionNames.orderView,
   version: 1,
-  streams: ['order-'],
+  streams: [ORDER_STREAM_PREFIX],
   handlers: {
     OrderPlaced: (e, w) => {
       const { data } = e;

@@ -1,5 +1,5 @@
 import { defineProjection, type WriteBatch } from '../../readmodel';
-import type { OrderEvent, OrderStatus } from '../events';
+import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderStatus } from '../events';
 import { epochMs, orderStatuses, ordersIndexKeys, projectionNames } from './keys';
 
 interface OrderRef {
@@ -28,13 +28,13 @@ const moveToStatus = (w: WriteBatch, order: OrderRef, status: OrderStatus) => {
 export default defineProjection<OrderEvent>({
   name: projectionNames.ordersIndex,
   version: 1,
-  streams: ['order-'],
+  streams: [ORDER_STREAM_PREFIX],
   handlers: {
     OrderPlaced: ({ data }, w) => {
       indexIn(w, data, 'all');
       indexIn(w, data, 'pending');
     },
-    // Items change only while pending (API.md lifecycle), so the new total belongs in the pending list.
+    // Items change only while pending (docs/api.md, the lifecycle), so the new total belongs in the pending list.
     OrderItemAdded: ({ data }, w) => {
       w.zadd(ordersIndexKeys.byTotal('all'), data.totalCents, data.orderId);
       w.zadd(ordersIndexKeys.byTotal('pending'), data.totalCents, data.orderId);
