@@ -65,8 +65,35 @@ export const createApp = async (
   log: Logger,
   options: AppOptions = {},
 ): Promise<App> => {
+  // Conflicting modules (an event type claimed twice…) stop start-up before anything is opened.
+  const mounted = mountModules(options.modules ?? serviceModules);
   const metrics = createMetrics();
   const store = await openEventStore(config.eventStoreUrl);
+  let commands: ReturnType<typeof mounted.commandBus>;
+  try {
+    commands = mounted.commandBus(
+      {
+        store,
+        onConflict: (type) => metrics.conflicts.inc({ type }),
+        onRetry: (type) => metrics.retries.inc({ type }),
+      },
+      (type, outcome, error, _ms, result) => {
+        metrics.commands.inc({
+          type,
+          outcome:
+            outcome === 'ok' ? 'ok' : ((error as { type?: string })?.type?.split('/').pop() ?? 'error'),
+        });
+        // A replayed command (same Idempotency-Key) appended nothing.
+        if (outcome === 'ok' && !(result as { replayed?: boolean } | undefined)?.replayed)
+          metrics.appends.inc();
+        if (error instanceof EventStoreUnavailable || (error as { status?: number })?.status === 503)
+          metrics.storeErrors.inc();
+      },
+    );
+  } catch (error) {
+    await store.close(); // a command type claimed by two modules
+    throw error;
+  }
   const redis = openRedis(topology, {
     readFrom: config.redisReadFrom,
     onError: (error) => {
@@ -89,8 +116,6 @@ export const createApp = async (
     }
   }
 
-  // Conflicting modules (an event type claimed twice…) stop start-up before anything is opened.
-  const mounted = mountModules(options.modules ?? serviceModules);
   const projections = mounted.projections.map((mounted) => mounted.projection);
   const keys = readModelKeys(config.redisPrefix);
   const hub = new NotificationHub(
@@ -137,25 +162,6 @@ export const createApp = async (
   if (runners.length > 0) await evictionWatch.start(options.evictionCheckMs);
   const statuses = new ProjectionStatusReader({ redis, keys, store, projections, runners });
   metrics.setProjectionSource({ projections: () => statuses.metrics() });
-
-  const commands = mounted.commandBus(
-    {
-      store,
-      onConflict: (type) => metrics.conflicts.inc({ type }),
-      onRetry: (type) => metrics.retries.inc({ type }),
-    },
-    (type, outcome, error, _ms, result) => {
-      metrics.commands.inc({
-        type,
-        outcome: outcome === 'ok' ? 'ok' : ((error as { type?: string })?.type?.split('/').pop() ?? 'error'),
-      });
-      // A replayed command (same Idempotency-Key) appended nothing.
-      if (outcome === 'ok' && !(result as { replayed?: boolean } | undefined)?.replayed)
-        metrics.appends.inc();
-      if (error instanceof EventStoreUnavailable || (error as { status?: number })?.status === 503)
-        metrics.storeErrors.inc();
-    },
-  );
 
   const http = createHttpApp({
     log,

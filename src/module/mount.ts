@@ -18,7 +18,7 @@ export class ModuleConflict extends Error {
   override readonly name = 'ModuleConflict';
 }
 
-/** A projection with the upcaster of the module it belongs to. */
+/** A projection with the module it belongs to and the upcaster its events pass through. */
 export interface MountedProjection {
   projection: Projection;
   upcast: (event: RecordedEvent) => RecordedEvent;
@@ -47,22 +47,24 @@ const claim = (claimed: Map<string, string>, what: string, name: string, module:
 
 /**
  * Checks a list of modules against each other and joins them: event types, command types, query types and
- * projection names each belong to one module; every projection reads through its own module's upcaster.
+ * projection names each belong to one module. The modules' upcasters are merged into one: as each event type
+ * has one owner, it upcasts every event as its own module would, also for a projection of another module
+ * that reads it (an inventory projection following orders, say).
  */
 export const mountModules = (modules: readonly DomainModule[]): MountedModules => {
   const events = new Map<string, string>();
   const projectionNames = new Map<string, string>();
   const queryTypes = new Map<string, string>();
-  const projections: MountedProjection[] = [];
   for (const module of modules) {
     for (const type of Object.keys(module.events)) claim(events, 'event type', type, module.name);
     for (const type of Object.keys(module.queries)) claim(queryTypes, 'query type', type, module.name);
-    const upcast = createUpcaster(module.events);
-    for (const projection of module.projections) {
+    for (const projection of module.projections)
       claim(projectionNames, 'projection', projection.name, module.name);
-      projections.push({ projection, upcast, module: module.name });
-    }
   }
+  const upcast = createUpcaster(Object.assign({}, ...modules.map((m) => m.events)));
+  const projections: MountedProjection[] = modules.flatMap((module) =>
+    module.projections.map((projection) => ({ projection, upcast, module: module.name })),
+  );
   const queryHandlers = Object.assign({}, ...modules.map((m) => m.queries));
   return {
     modules,

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-const start = (env: Record<string, string>) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+const start = (env: Record<string, string>, script = 'src/main.ts') =>
+  spawnSync(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
@@ -22,6 +22,21 @@ describe('start-up with a bad configuration', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(variable);
+    expect(result.stdout).not.toContain('sluice listening');
+  });
+});
+
+describe('start-up with conflicting domain modules', () => {
+  it('given two modules that claim one event type, then the process exits 1 with one line naming the type and both modules', () => {
+    const result = start(
+      { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' },
+      'test/support/inventory/conflicting-main.ts',
+    );
+    expect(result.status).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      'sluice: event type OrderPlaced is claimed by module orders and by module squatter',
+    ]);
     expect(result.stdout).not.toContain('sluice listening');
   });
 });

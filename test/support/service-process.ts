@@ -14,14 +14,15 @@ export interface ServiceProcess {
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
- * Runs `src/main.ts` as a real process (as `npm start` does) on a free port and waits until it listens.
+ * Runs `src/main.ts` (or another entry point `script`, relative to the repository) as a real process (as
+ * `npm start` does) on a free port and waits until it listens.
  * Use for crashes (SIGKILL), signals, leases between processes.
  */
 export const startServiceProcess = async (
   env: Record<string, string>,
-  { readyTimeoutMs = 20_000 } = {},
+  { readyTimeoutMs = 20_000, script = 'src/main.ts' } = {},
 ): Promise<ServiceProcess> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
