@@ -3,7 +3,7 @@ import { type EventStore, EventStoreUnavailable, openEventStore } from './events
 import { createHttpApp } from './http';
 import { type DomainModule, mountModules } from './module';
 import { modules as serviceModules } from './modules';
-import { createMetrics, type Logger } from './ops';
+import { AppendHealth, createMetrics, type Logger } from './ops';
 import {
   NotificationHub,
   ProjectionRunner,
@@ -69,6 +69,7 @@ export const createApp = async (
   const mounted = mountModules(options.modules ?? serviceModules);
   const metrics = createMetrics();
   const store = await openEventStore(config.eventStoreUrl);
+  const appends = new AppendHealth(log, metrics);
   let commands: ReturnType<typeof mounted.commandBus>;
   try {
     commands = mounted.commandBus(
@@ -84,8 +85,11 @@ export const createApp = async (
             outcome === 'ok' ? 'ok' : ((error as { type?: string })?.type?.split('/').pop() ?? 'error'),
         });
         // A replayed command (same Idempotency-Key) appended nothing.
-        if (outcome === 'ok' && !(result as { replayed?: boolean } | undefined)?.replayed)
+        if (outcome === 'ok' && !(result as { replayed?: boolean } | undefined)?.replayed) {
           metrics.appends.inc();
+          appends.succeeded();
+        }
+        if (error instanceof EventStoreUnavailable) appends.failed(error);
         if (error instanceof EventStoreUnavailable || (error as { status?: number })?.status === 503)
           metrics.storeErrors.inc();
       },
@@ -180,11 +184,24 @@ export const createApp = async (
             },
           },
           // The projector role serves ops routes only; admin lives with the API (and the CLI).
-          admin: { adminToken: config.adminToken, statuses, redis, keys },
+          admin: {
+            adminToken: config.adminToken,
+            onAuthFailure: () => metrics.adminAuthFailures.inc(),
+            statuses,
+            redis,
+            keys,
+          },
         }),
     ops: {
       checks: [
-        { name: 'eventStore', check: () => store.ping() },
+        {
+          // A store can answer a ping and refuse every write (a full disk): appends failing fail it too.
+          name: 'eventStore',
+          check: async () => {
+            await store.ping();
+            appends.assertHealthy();
+          },
+        },
         {
           name: 'redis',
           check: async () => {

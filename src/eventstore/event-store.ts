@@ -96,7 +96,10 @@ export class WrongExpectedVersion extends Error {
 /** The store could not be reached or refused to write; whether the append happened is unknown unless stated. */
 export class EventStoreUnavailable extends Error {
   override readonly name = 'EventStoreUnavailable';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** What failed, as the store names it (`SQLITE_FULL`, `SQLITE_IOERR`, `FILE_REPLACED`…), when known. */
+  readonly code: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super(message, options);
+    this.code = options?.code;
   }
 }

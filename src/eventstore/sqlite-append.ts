@@ -130,6 +130,8 @@ export class GroupCommit {
     db: SqliteDatabase,
     statements: Statements,
     private readonly onEventsWritten: () => void,
+    /** Throws when the store must not write (its file was deleted): checked before and after each commit. */
+    private readonly assertWritable: () => void = () => {},
   ) {
     this.#appendInSavepoint = db.transaction((request: AppendRequest, at: number) =>
       applyAppend(statements, request, at),
@@ -158,7 +160,10 @@ export class GroupCommit {
     if (group.length === 0) return;
     let outcomes: Outcome[];
     try {
+      this.assertWritable();
       outcomes = this.#commitGroup.immediate(group);
+      // Nothing is acknowledged that went into a file no longer at the store's path.
+      this.assertWritable();
     } catch (error) {
       const failure = toUnavailable('SQLite append failed; nothing of it was written', error);
       for (const pending of group) pending.reject(failure);

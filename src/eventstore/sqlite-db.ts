@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Position, RecordedEvent, StreamName, StreamRevision, SubscriptionMessage } from './event-store';
@@ -150,9 +150,50 @@ export const isStoreFailure = (error: unknown): boolean =>
   (error instanceof Database.SqliteError && !error.code.startsWith('SQLITE_CONSTRAINT')) ||
   (error instanceof TypeError && /database connection is not open/i.test(error.message));
 
-export const toUnavailable = (what: string, error: unknown): EventStoreUnavailable =>
-  error instanceof EventStoreUnavailable
-    ? error
-    : new EventStoreUnavailable(`${what}: ${messageOf(error)}`, { cause: error });
+export const toUnavailable = (what: string, error: unknown): EventStoreUnavailable => {
+  if (error instanceof EventStoreUnavailable) return error;
+  const code = error instanceof Database.SqliteError ? error.code : undefined;
+  return new EventStoreUnavailable(`${what}: ${messageOf(error)}`, {
+    cause: error,
+    ...(code ? { code } : {}),
+  });
+};
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/** The message with SQLite's code in front (`SQLITE_FULL: database or disk is full`): the code is what to search for. */
+const messageOf = (error: unknown): string => {
+  if (error instanceof Database.SqliteError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+};
+
+/**
+ * The file a store opened, by device and inode. A file deleted (or replaced) under a running store would
+ * take every later write with it: SQLite keeps writing into the unlinked inode, and a restart finds nothing.
+ */
+export class FileIdentity {
+  private constructor(
+    readonly path: string,
+    private readonly dev: number,
+    private readonly ino: number,
+  ) {}
+
+  /** Undefined for ':memory:', which has no file. */
+  static of(path: string): FileIdentity | undefined {
+    if (isMemoryPath(path)) return undefined;
+    const { dev, ino } = statSync(path);
+    return new FileIdentity(path, dev, ino);
+  }
+
+  /** Throws EventStoreUnavailable when the path no longer names the file that was opened (a stat: microseconds). */
+  assertUnchanged(): void {
+    const now = statSync(this.path, { throwIfNoEntry: false });
+    if (now === undefined) throw this.#lost('was deleted', 'FILE_DELETED');
+    if (now.dev !== this.dev || now.ino !== this.ino) throw this.#lost('was replaced', 'FILE_REPLACED');
+  }
+
+  #lost(what: string, code: string): EventStoreUnavailable {
+    return new EventStoreUnavailable(
+      `the SQLite event store file ${this.path} ${what} while open; appends are refused until a restart opens the file at that path`,
+      { code },
+    );
+  }
+}

@@ -14,7 +14,15 @@ import { EventStoreUnavailable } from './event-store';
 import type { GroupCommitStats } from './sqlite-append';
 import { GroupCommit } from './sqlite-append';
 import type { SqliteDatabase, Statements } from './sqlite-db';
-import { EventPage, openDatabase, prepareStatements, ROW, toRecordedEvent, toUnavailable } from './sqlite-db';
+import {
+  EventPage,
+  FileIdentity,
+  openDatabase,
+  prepareStatements,
+  ROW,
+  toRecordedEvent,
+  toUnavailable,
+} from './sqlite-db';
 import { SqliteSubscription } from './sqlite-subscription';
 
 export type { GroupCommitStats } from './sqlite-append';
@@ -57,17 +65,31 @@ export class SqliteEventStore implements EventStore {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(db: SqliteDatabase, tuning: Required<SqliteEventStoreOptions>) {
+  readonly #file: FileIdentity | undefined;
+
+  private constructor(db: SqliteDatabase, path: string, tuning: Required<SqliteEventStoreOptions>) {
     this.#db = db;
     this.#tuning = tuning;
+    this.#file = FileIdentity.of(path);
     this.#statements = prepareStatements(db);
-    this.#groupCommit = new GroupCommit(db, this.#statements, () => this.#wakeSubscribers());
+    this.#groupCommit = new GroupCommit(
+      db,
+      this.#statements,
+      () => this.#wakeSubscribers(),
+      () => this.#file?.assertUnchanged(),
+    );
   }
 
   /** Opens or creates the store at `path` (parent directories included); ':memory:' is a throwaway store. */
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     const tuning = { ...DEFAULTS, ...options };
-    return new SqliteEventStore(openDatabase(path, tuning.busyTimeoutMs), tuning);
+    const db = openDatabase(path, tuning.busyTimeoutMs);
+    try {
+      return new SqliteEventStore(db, path, tuning);
+    } catch (error) {
+      db.close();
+      throw toUnavailable(`cannot open SQLite event store at ${path}`, error);
+    }
   }
 
   /**
@@ -121,8 +143,12 @@ export class SqliteEventStore implements EventStore {
     return this.#query('headPosition', () => this.#statements.headPosition.get()?.head ?? 0n);
   }
 
+  /** Also fails when the file at the store's path is no longer the one it has open (deleted, replaced). */
   async ping(): Promise<void> {
-    this.#query('ping', () => this.#statements.ping.get());
+    this.#query('ping', () => {
+      this.#file?.assertUnchanged();
+      return this.#statements.ping.get();
+    });
   }
 
   /** Writes appends already accepted, ends subscriptions, then closes the database. Idempotent. */

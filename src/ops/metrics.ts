@@ -42,6 +42,20 @@ export const createMetrics = () => {
     'sluice_eventstore_errors_total',
     'Event store calls that failed (unavailable)',
   );
+  const appendFailures = counter(
+    'sluice_eventstore_append_failures_total',
+    'Appends the event store refused or could not take, by cause (SQLITE_FULL, FILE_DELETED, unavailable…)',
+    ['cause'],
+  );
+  const appendsFailing = new Gauge({
+    name: 'sluice_eventstore_appends_failing',
+    help: '1 while the latest append failed for want of the event store (see /ready), else 0',
+    registers: [registry],
+  });
+  const adminAuthFailures = counter(
+    'sluice_admin_auth_failures_total',
+    'Admin API calls refused for a missing or wrong bearer token',
+  );
   const redisErrors = counter('sluice_redis_errors_total', 'Redis connection errors');
   const projectionFailures = counter(
     'sluice_projection_failures_total',
@@ -97,6 +111,9 @@ export const createMetrics = () => {
     conflicts,
     retries,
     storeErrors,
+    appendFailures,
+    appendsFailing,
+    adminAuthFailures,
     redisErrors,
     projectionFailures,
     setProjectionSource: (s: ProjectionMetricsSource) => {
