@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseEventStoreUrl } from './eventstore';
-import { parseNodeList, type ReadFrom, type RedisTopology, redactCredentials } from './redis';
+import { redactMessage } from './redact';
+import { parseNodeList, type ReadFrom, type RedisTopology } from './redis';
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -58,7 +59,12 @@ const configSchema = z.object({
     )
     .default('sluice:'),
   ROLE: z.enum(['all', 'api', 'projector'], { error: 'must be all, api or projector' }).default('all'),
-  ADMIN_TOKEN: z.string().min(1).optional(),
+  // Whitespace could never be sent back in a Bearer header; a short token is guessed.
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .refine((token) => !/\s/.test(token), 'must not contain whitespace')
+    .optional(),
   CONSISTENCY_TIMEOUT_MS: positiveMs.default(2000),
   PROJECTION_LEASE_TTL_MS: positiveMs.refine((ms) => ms >= 500, 'must be at least 500 ms').default(5000),
   LOG_LEVEL: z
@@ -88,11 +94,20 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** One line naming the variable and what is wrong; credentials in the value are never echoed. */
-const invalid = (variable: string, env: NodeJS.ProcessEnv, message: string): ConfigError =>
-  new ConfigError(
-    `invalid ${variable}=${JSON.stringify(redactCredentials(env[variable] ?? ''))}: ${message}`,
+/** Variables whose value is a secret as a whole: a message names them, never their value. */
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN']);
+
+/**
+ * One line naming the variable and what is wrong; credentials in the value are never echoed, neither in
+ * the quoted value nor in a message that repeats part of it.
+ */
+const invalid = (variable: string, env: NodeJS.ProcessEnv, message: string): ConfigError => {
+  const value = env[variable] ?? '';
+  if (SECRET_VARIABLES.has(variable)) return new ConfigError(`invalid ${variable}: ${message}`);
+  return new ConfigError(
+    `invalid ${variable}=${JSON.stringify(redactMessage(value, value))}: ${redactMessage(message, value)}`,
   );
+};
 
 type ParsedConfig = z.infer<typeof configSchema>;
 

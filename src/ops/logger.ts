@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { redactCredentials } from '../redact';
 
 /** Paths of anything secret that could reach a log line; pino replaces them. */
 const REDACT = [
@@ -12,7 +13,7 @@ const REDACT = [
 
 /** Credentials inside a URL (redis://user:secret@host) never reach a log line. */
 export const redactUrl = (url: string | undefined): string | undefined =>
-  url?.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
+  url === undefined ? undefined : redactCredentials(url);
 
 /** JSON lines to stdout (or `destination`), with secrets censored. */
 export const createLogger = (level: string, destination?: pino.DestinationStream): Logger =>

@@ -28,5 +28,4 @@ export {
   type RedisAuth,
   type RedisEndpoint,
   type RedisTopology,
-  redactCredentials,
 } from './topology';

@@ -1,3 +1,4 @@
+import { redactCredentials } from '../redact';
 /** A Redis node or sentinel as configured: where it is, and how to log in. */
 export interface RedisEndpoint {
   host: string;
@@ -94,10 +95,6 @@ export const parseNodeList = (list: string): { endpoints: RedisEndpoint[]; auth:
   }
   return { endpoints: parsed.map((p) => p.endpoint), auth };
 };
-
-/** `user:secret@` in any URL of a text becomes `user:***@`: lines that echo a URL never print a password. */
-export const redactCredentials = (text: string): string =>
-  text.replace(/\/\/([^:@/,\s]*):([^@/,\s]*)@/g, '//$1:***@');
 
 /** Where a topology lives, for a log line (credentials left out). */
 export const describeTopology = (topology: RedisTopology): string => {

@@ -26,7 +26,7 @@ describe('configuration from the environment', () => {
       REDIS_URL: 'redis://redis:6379',
       REDIS_PREFIX: 'p:',
       ROLE: 'projector',
-      ADMIN_TOKEN: 'secret',
+      ADMIN_TOKEN: 'secret-token-0123456789',
       CONSISTENCY_TIMEOUT_MS: '500',
       LOG_LEVEL: 'debug',
     });
@@ -37,7 +37,7 @@ describe('configuration from the environment', () => {
       redis: { kind: 'single', url: 'redis://redis:6379' },
       redisPrefix: 'p:',
       role: 'projector',
-      adminToken: 'secret',
+      adminToken: 'secret-token-0123456789',
       consistencyTimeoutMs: 500,
       logLevel: 'debug',
     });
