@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createApp, RedisRefused } from './app';
 import { ConfigError, loadConfig } from './config';
@@ -6,6 +7,36 @@ import { createLogger, ensureLocalRedis, RedisNotAvailable, redactUrl } from './
 import { DEFAULT_REDIS_URL, describeTopology } from './redis';
 
 const SHUTDOWN_BOUND_MS = 10_000;
+/** In-flight requests get this long after SIGTERM; the rest of the bound is for closing stores and Redis. */
+const REQUEST_GRACE_MS = 7_000;
+
+/** The HTTP server's limits (documented in the README): a client can hold a socket only so long. */
+export const SERVER_TIMEOUTS = {
+  /** The request line and headers must arrive within this. */
+  headersMs: 10_000,
+  /** The whole request (body included) must arrive within this. */
+  requestMs: 30_000,
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: 5_000,
+};
+
+/** Why listening failed, naming the variable to change. */
+const listenFailure = (error: NodeJS.ErrnoException, host: string, port: number): string => {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `cannot listen: PORT=${port} is already in use on HOST=${host} (EADDRINUSE)`;
+    case 'EACCES':
+      return `cannot listen: PORT=${port} needs privileges this process does not have (EACCES)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen: HOST=${JSON.stringify(host)} is not an address of this machine (EADDRNOTAVAIL)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return `cannot listen: HOST=${JSON.stringify(host)} does not resolve to an address (${error.code})`;
+    default:
+      return `cannot listen on HOST=${JSON.stringify(host)} PORT=${port}: ${error.message}`;
+  }
+};
 
 /**
  * Runs the service with these domain modules until SIGTERM / SIGINT: config from the environment, a local
@@ -49,19 +80,35 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
     throw error;
   }
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    log.info(
-      {
-        url: `http://${config.host}:${info.port}`,
-        port: info.port,
-        role: config.role,
-        eventStore: redactUrl(config.eventStoreUrl),
-        redis: describeTopology(topology),
-        readFrom: config.redisReadFrom,
-        prefix: config.redisPrefix,
-      },
-      'sluice listening',
-    );
+  const server = serve(
+    {
+      fetch: app.fetch,
+      port: config.port,
+      hostname: config.host,
+      serverOptions: { headersTimeout: SERVER_TIMEOUTS.headersMs, requestTimeout: SERVER_TIMEOUTS.requestMs },
+    },
+    (info) => {
+      log.info(
+        {
+          url: `http://${config.host}:${info.port}`,
+          port: info.port,
+          role: config.role,
+          eventStore: redactUrl(config.eventStoreUrl),
+          redis: describeTopology(topology),
+          readFrom: config.redisReadFrom,
+          prefix: config.redisPrefix,
+        },
+        'sluice listening',
+      );
+    },
+  );
+  (server as Server).keepAliveTimeout = SERVER_TIMEOUTS.keepAliveMs;
+  // A port in use or a HOST that is not this machine's: one line naming the variable, exit 1.
+  server.once('error', async (error: NodeJS.ErrnoException) => {
+    process.stderr.write(`sluice: ${listenFailure(error, config.host, config.port)}\n`);
+    await app.close().catch(() => {});
+    await localRedis?.stop();
+    process.exit(1);
   });
 
   let shuttingDown = false;
@@ -76,10 +123,17 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
       log.error('shutdown took too long; exiting');
       process.exit(1);
     }, SHUTDOWN_BOUND_MS).unref();
+    // Requests still running (or still being sent) when the grace ends are cut: a slow client does
+    // not turn a clean SIGTERM into a failed shutdown.
+    const cut = setTimeout(() => {
+      log.warn('requests still open at the end of the shutdown grace: closing their connections');
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, REQUEST_GRACE_MS);
     await new Promise<void>((done) => {
       server.close(() => done());
       if ('closeIdleConnections' in server) server.closeIdleConnections();
     });
+    clearTimeout(cut);
     await app.close();
     await localRedis?.stop();
     log.info('stopped');

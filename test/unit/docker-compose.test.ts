@@ -132,8 +132,9 @@ describe('Dockerfile', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
     expect(cmd).toBeDefined();
     // Same node flags (the young-generation size the projector is tuned with) in the image and in npm start.
-    expect((JSON.parse(cmd!) as string[]).join(' ')).toBe(pkg.scripts.start);
-    expect(pkg.scripts.start).toMatch(/^node --max-semi-space-size=\d+ --import tsx src\/main\.ts$/);
+    // npm start execs node (so npm's SIGTERM reaches it, not a shell in between); the image runs node itself.
+    expect(`exec ${(JSON.parse(cmd!) as string[]).join(' ')}`).toBe(pkg.scripts.start);
+    expect(pkg.scripts.start).toMatch(/^exec node --max-semi-space-size=\d+ --import tsx src\/main\.ts$/);
   });
 
   it('keeps tsx a runtime dependency, since prune would remove it otherwise', () => {
