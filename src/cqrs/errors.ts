@@ -53,6 +53,27 @@ export class UnsupportedMediaType extends problem('unsupported-media-type', 415,
 export class IdempotencyKeyReused extends problem('idempotency-key-reused', 422, 'Idempotency-Key reused') {}
 export class Unauthorized extends problem('unauthorized', 401, 'Unauthorized') {}
 export class Forbidden extends problem('forbidden', 403, 'Forbidden') {}
+export class MethodNotAllowed extends problem('method-not-allowed', 405, 'Method not allowed') {
+  constructor(
+    detail: string,
+    /** The methods the resource supports, for the Allow header. */
+    readonly allow: readonly string[],
+  ) {
+    super(detail);
+  }
+}
+export class TooManyRequests extends problem('too-many-requests', 429, 'Too many requests') {
+  override readonly retryAfterSeconds: number;
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(detail);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+/**
+ * The client went away before its request was read (nginx's 499). Not a server error: nobody receives the
+ * answer, and it must not count as a 5xx.
+ */
+export class ClientClosedRequest extends problem('client-closed-request', 499, 'Client closed request') {}
 export class ServiceUnavailable extends problem('service-unavailable', 503, 'Service unavailable') {
   override readonly retryAfterSeconds: number;
   constructor(detail: string, retryAfterSeconds = 1) {

@@ -29,9 +29,15 @@ export interface StreamCommandResult {
   replayed: boolean;
 }
 
+/** What If-Match pins a command to: one version, or any of a list (empty: none can match). */
+export type ExpectedVersion = StreamRevision | readonly StreamRevision[];
+
 export interface StreamCommandOptions {
-  /** From If-Match: run only at this revision, else PreconditionFailed; conflicts are then not retried. */
-  expectedVersion?: StreamRevision;
+  /**
+   * From If-Match: run only at this revision (or one of these), else PreconditionFailed; conflicts are then
+   * not retried. An empty list matches no revision.
+   */
+  expectedVersion?: ExpectedVersion;
   maxConflictRetries?: number;
   onConflict?: () => void;
   onRetry?: () => void;
@@ -128,12 +134,15 @@ const appendOnce = async (
   }
 };
 
-const assertExpectedVersion = (loaded: LoadedStream<unknown>, expected: StreamRevision | undefined): void => {
-  if (expected !== undefined && loaded.revision !== expected) {
-    throw new PreconditionFailed(
-      `expected version ${expected}, but the stream ${describeRevision(loaded.revision)}`,
-    );
-  }
+const assertExpectedVersion = (
+  loaded: LoadedStream<unknown>,
+  expected: ExpectedVersion | undefined,
+): void => {
+  if (expected === undefined) return;
+  const versions = typeof expected === 'bigint' ? [expected] : expected;
+  if (loaded.revision !== 'no_stream' && versions.includes(loaded.revision)) return;
+  const wanted = versions.length === 0 ? 'a version no entity-tag named' : `version ${versions.join(' or ')}`;
+  throw new PreconditionFailed(`expected ${wanted}, but the stream ${describeRevision(loaded.revision)}`);
 };
 
 /**

@@ -38,3 +38,11 @@ export const parseOrThrow = <S extends z.core.$ZodType>(
   if (!result.success) throw validationFailedFrom(result.error, subject);
   return result.data;
 };
+
+/** A query parameter of decimal digits only (no `0x10`, `1e3`, ` 7` or `+7`), as a number within bounds. */
+export const decimalInteger = ({ min, max }: { min: number; max: number }) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'must be decimal digits')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../cqrs';
+import { Forbidden, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized } from '../cqrs';
 import {
   listParked,
   type Projection,
@@ -13,6 +14,7 @@ import {
   requestReplay,
 } from '../readmodel';
 import type { Redis } from '../redis';
+import { AuthFailures } from './auth-failures';
 import { problemResponses, route } from './openapi-route';
 import { toProblem } from './problem';
 import { parseParams } from './request';
@@ -20,6 +22,8 @@ import { parseParams } from './request';
 export interface AdminRouteDeps {
   /** Unset: every admin call answers 403 "admin API disabled". */
   adminToken: string | undefined;
+  /** Called on each failed admin login (a metric). */
+  onAuthFailure?: () => void;
   statuses: ProjectionStatusReader;
   redis: Redis;
   keys: ReadModelKeys;
@@ -42,18 +46,38 @@ const unauthorized = (c: Context, detail: string, error?: string): Response => {
   return response;
 };
 
-/** `Authorization: Bearer <ADMIN_TOKEN>` on every /admin route. */
-export const adminAuth =
-  (adminToken: string | undefined): MiddlewareHandler =>
-  async (c, next) => {
+/** The client's address as the socket has it (a proxy in front makes every client one address: say so). */
+const clientAddress = (c: Context): string =>
+  (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress ?? 'unknown';
+
+/**
+ * `Authorization: Bearer <ADMIN_TOKEN>` on every /admin route. A wrong or missing token is a failure of
+ * the client's address; after 10 within a minute the address gets 429 with Retry-After until the minute
+ * is over (guessing the token takes forever), and each failure is counted (`onFailure`).
+ */
+export const adminAuth = (
+  adminToken: string | undefined,
+  { failures = new AuthFailures(), onFailure }: { failures?: AuthFailures; onFailure?: () => void } = {},
+): MiddlewareHandler => {
+  return async (c, next) => {
     if (adminToken === undefined) return toProblem(new Forbidden('admin API disabled'), c.req.path);
+    const address = clientAddress(c);
+    const wait = failures.blockedFor(address);
+    if (wait > 0) {
+      return toProblem(
+        new TooManyRequests(`too many failed admin logins from this address; try again in ${wait} s`, wait),
+        c.req.path,
+      );
+    }
     const header = c.req.header('authorization');
+    const token = header === undefined ? undefined : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
+    if (token !== undefined && sameToken(token, adminToken)) return next();
+    failures.fail(address);
+    onFailure?.();
     if (header === undefined) return unauthorized(c, 'send Authorization: Bearer <ADMIN_TOKEN>');
-    const token = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
-    if (token === undefined || !sameToken(token, adminToken))
-      return unauthorized(c, 'the bearer token is not the admin token', 'invalid_token');
-    await next();
+    return unauthorized(c, 'the bearer token is not the admin token', 'invalid_token');
   };
+};
 
 const NameParam = z.object({
   name: z.string().min(1).max(200).meta({ description: 'The projection name.', example: 'order-view' }),
@@ -145,7 +169,7 @@ export const registerAdminRoutes = (app: OpenAPIHono, deps: AdminRouteDeps) => {
     scheme: 'bearer',
     description: 'The ADMIN_TOKEN of the deployment.',
   });
-  app.use('/admin/*', adminAuth(deps.adminToken));
+  app.use('/admin/*', adminAuth(deps.adminToken, { onFailure: deps.onAuthFailure }));
 
   /** The projection named in the path; Redis must answer before anything is read or asked. */
   const projectionOf = (c: Context): Projection => {

@@ -1,12 +1,17 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
-import { NotFound, ProblemError, ServiceUnavailable } from '../cqrs';
+import { ClientClosedRequest, MethodNotAllowed, NotFound, ProblemError, ServiceUnavailable } from '../cqrs';
 import { EventStoreUnavailable } from '../eventstore';
 import type { Metrics } from '../ops';
 import { isRedisUnavailable } from '../redis';
 import { type AdminRouteDeps, registerAdminRoutes } from './admin';
-import { guardBodies, observeRequests, requireValidCorrelationId } from './middleware';
+import {
+  guardBodies,
+  observeRequests,
+  refuseAmbiguousRequests,
+  requireValidCorrelationId,
+} from './middleware';
 import { type OpsRouteDeps, registerOpsRoutes } from './ops';
 import { toProblem } from './problem';
 import { type RouteBuilder, type RouteDeps, routeBuilder } from './route-builder';
@@ -33,18 +38,51 @@ const withHeadersSetSoFar = (c: Context, problem: Response): Response => {
  * The one place a failure becomes its HTTP answer: a store or Redis that cannot answer now is a 503 with
  * Retry-After, whatever route asked it; a ProblemError is itself; anything else is a logged 500.
  */
-const problemOf = (error: unknown, log: Logger, path: string): unknown => {
+const problemOf = (error: unknown, log: Logger, path: string, storeLines: Throttle): unknown => {
   if (error instanceof EventStoreUnavailable) {
-    log.warn({ err: error, path }, 'event store unavailable');
+    // One line per request would flood the log while the store is down (the commands' own error line
+    // with the cause comes from AppendHealth); the request log line still records every 503.
+    if (storeLines.allow()) log.warn({ err: error, path }, 'event store unavailable');
     return new ServiceUnavailable('the event store is unavailable; nothing was appended', 1);
   }
   if (isRedisUnavailable(error)) {
     log.warn({ err: error, path }, 'Redis unavailable');
     return new ServiceUnavailable('the read model (Redis) is unavailable', 1);
   }
-  if (!(error instanceof ProblemError)) log.error({ err: error, path }, 'unhandled error');
+  if (error instanceof ClientClosedRequest) log.debug({ path }, 'client closed the request mid-body');
+  else if (!(error instanceof ProblemError)) log.error({ err: error, path }, 'unhandled error');
   return error;
 };
+
+/**
+ * The methods the app's routes serve at a path (HEAD wherever GET is), for a 405's Allow header: a path
+ * that exists with another method is not a 404 (RFC 9110 §15.5.6). Read from the routes once, on first use.
+ */
+const allowedMethods = (app: OpenAPIHono) => {
+  let routes: Array<{ pattern: RegExp; method: string }> | undefined;
+  return (path: string): string[] => {
+    routes ??= app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}$`),
+      }));
+    const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+};
+
+/** Lets one thing through per `everyMs`. */
+class Throttle {
+  #last = Number.NEGATIVE_INFINITY;
+  constructor(private readonly everyMs: number) {}
+  allow(now = Date.now()): boolean {
+    if (now - this.#last < this.everyMs) return false;
+    this.#last = now;
+    return true;
+  }
+}
 
 const TAGS = [
   {
@@ -60,11 +98,23 @@ const TAGS = [
 export const createHttpApp = ({ log, metrics, routes, admin, ops }: HttpAppDeps): OpenAPIHono => {
   const app = new OpenAPIHono();
   app.use(observeRequests(log, metrics));
+  app.use(refuseAmbiguousRequests);
   app.use(requireValidCorrelationId);
   app.use(guardBodies);
 
-  app.onError((error, c) => withHeadersSetSoFar(c, toProblem(problemOf(error, log, c.req.path), c.req.path)));
-  app.notFound((c) => toProblem(new NotFound(`no route for ${c.req.method} ${c.req.path}`), c.req.path));
+  const storeLines = new Throttle(10_000);
+  app.onError((error, c) =>
+    withHeadersSetSoFar(c, toProblem(problemOf(error, log, c.req.path, storeLines), c.req.path)),
+  );
+  const allowedOn = allowedMethods(app);
+  app.notFound((c) => {
+    const allow = allowedOn(c.req.path);
+    if (allow.length > 0) {
+      const detail = `${c.req.method} is not supported on ${c.req.path}; it supports ${allow.join(', ')}`;
+      return toProblem(new MethodNotAllowed(detail, allow), c.req.path);
+    }
+    return toProblem(new NotFound(`no route for ${c.req.method} ${c.req.path}`), c.req.path);
+  });
 
   if (routes) routes.build(routeBuilder(app, routes.deps));
   registerOpsRoutes(app, { ...ops, registry: metrics.registry });

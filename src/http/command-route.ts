@@ -5,13 +5,14 @@ import {
   type Command,
   type CommandBus,
   commandIdFor,
+  type ExpectedVersion,
   entityIdFor,
   type MessageMetadata,
   requestHashOf,
   type StreamCommandResult,
 } from '../cqrs';
 import { type Operation, problemResponses, publicOperation, route } from './openapi-route';
-import { ifMatchVersion, parseParams, printableHeader, readJsonBody } from './request';
+import { ifMatchVersions, parseParams, printableHeader, readJsonBody } from './request';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 
@@ -96,7 +97,7 @@ export interface CommandRouteSpec<P extends z.ZodObject | undefined, B extends z
 }
 
 export interface CommandRouteDeps {
-  commands: CommandBus<Command & { expectedVersion?: bigint }, StreamCommandResult>;
+  commands: CommandBus<Command & { expectedVersion?: ExpectedVersion }, StreamCommandResult>;
   now?: () => Date;
 }
 
@@ -147,7 +148,7 @@ export const commandRoute = <P extends z.ZodObject | undefined, B extends z.ZodT
     async (c) => {
       const params = (spec.params ? parseParams(spec.params, c.req.param(), 'path') : undefined) as never;
       const idempotencyKey = printableHeader(c, 'idempotency-key', MAX_IDEMPOTENCY_KEY_LENGTH);
-      const expectedVersion = ifMatchVersion(c);
+      const expectedVersion = ifMatchVersions(c);
       const body = await readJsonBody(c, spec.body, { optional: !bodyRequired });
       // A creating command: the same key derives the same id, so a retried request finds what it created.
       const id = spec.created

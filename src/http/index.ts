@@ -6,7 +6,8 @@ export { PROBLEM_CONTENT_TYPE, type ProblemBody, problemResponse, toProblem } fr
 export type { QueryRouteSpec } from './query-route';
 export {
   announcesBody,
-  ifMatchVersion,
+  headerLines,
+  ifMatchVersions,
   isJsonMediaType,
   MAX_BODY_BYTES,
   parseParams,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { ValidationFailed } from '../cqrs';
@@ -114,3 +115,58 @@ const bodyNotAllowed = (method: string): ValidationFailed =>
   new ValidationFailed(`a ${method} request takes no body`, [
     { path: 'body', message: `must be absent on ${method}` },
   ]);
+
+/** `%2e`/`%2E` runs that decode to `.` or `..`, and the literal ones a client sent without normalising. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+const ENCODED_SEPARATOR = /%(?:2f|5c)/i;
+
+/** The path as the client sent it: WHATWG URL parsing would already have resolved `%2e%2e` away. */
+const rawPathOf = (c: Context): string => {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const target = incoming?.url ?? new URL(c.req.url).pathname;
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+};
+
+const refuse = (c: Context, error: ValidationFailed): void => {
+  c.res = toProblem(error, rawPathOf(c));
+};
+
+/**
+ * Before routing, a request must say one thing: no dot segment (`..`, `%2e%2e`) and no encoded `/` or `\`
+ * in its path (they would reach another route than a proxy's path rules saw), and no query parameter
+ * given twice (which one would count?). Each is a 400.
+ */
+export const refuseAmbiguousRequests: MiddlewareHandler = async (c, next) => {
+  const path = rawPathOf(c);
+  if (path.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
+    return refuse(
+      c,
+      new ValidationFailed('the path must not contain dot segments (".", "..", or "%2e" forms)', [
+        { path: 'path', message: 'must not contain dot segments' },
+      ]),
+    );
+  }
+  if (ENCODED_SEPARATOR.test(path)) {
+    return refuse(
+      c,
+      new ValidationFailed('the path must not contain an encoded "/" or "\\" (%2F, %5C)', [
+        { path: 'path', message: 'must not contain %2F or %5C' },
+      ]),
+    );
+  }
+  const url = c.req.url;
+  if (url.includes('?')) {
+    const names = [...new URL(url).searchParams.keys()];
+    const repeated = names.find((name, i) => names.indexOf(name) !== i);
+    if (repeated !== undefined) {
+      return refuse(
+        c,
+        new ValidationFailed(`the query parameter ${repeated} is given more than once`, [
+          { path: repeated, message: 'must be given at most once' },
+        ]),
+      );
+    }
+  }
+  await next();
+};

@@ -1,4 +1,4 @@
-import { type FieldError, ProblemError, ServiceUnavailable } from '../cqrs';
+import { type FieldError, MethodNotAllowed, ProblemError } from '../cqrs';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -23,7 +23,8 @@ const INTERNAL = 'https://sluice.dev/problems/internal';
 export const toProblem = (error: unknown, instance?: string): Response => {
   if (error instanceof ProblemError) {
     const headers: Record<string, string> = {};
-    if (error instanceof ServiceUnavailable) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error instanceof MethodNotAllowed) headers.allow = error.allow.join(', ');
     return problemResponse(
       {
         type: error.type,

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { NotFound, type Query, type QueryBus, ServiceUnavailable } from '../cqrs';
+import { decimalInteger, NotFound, type Query, type QueryBus, ServiceUnavailable } from '../cqrs';
 import { withDeadline } from '../deadline';
 import type { ReadContext, ReadModelAccess, Requirement } from '../readmodel';
 import { RedisDeadlineExceeded } from '../redis';
@@ -16,11 +16,7 @@ const minPositionField = z
     description:
       'Wait (up to CONSISTENCY_TIMEOUT_MS) until every projection read has processed this position.',
   });
-const minVersionField = z.coerce
-  .number()
-  .int('must be a whole number')
-  .min(0)
-  .max(Number.MAX_SAFE_INTEGER)
+const minVersionField = decimalInteger({ min: 0, max: Number.MAX_SAFE_INTEGER })
   .optional()
   .meta({ description: 'Wait (up to CONSISTENCY_TIMEOUT_MS) until the answer reflects this version.' });
 

@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import {
+  ClientClosedRequest,
   MalformedJson,
   PayloadTooLarge,
   parseOrThrow,
@@ -66,10 +68,18 @@ const readBodyBytes = async (c: Context): Promise<Uint8Array> => {
   if (stream === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength;
-    if (total > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+      total += chunk.byteLength;
+      if (total > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof PayloadTooLarge) throw error;
+    // The body stream fails only when the client's socket did (it closed or reset mid-body).
+    throw new ClientClosedRequest(`the client closed the connection before sending the whole body`, {
+      cause: error,
+    });
   }
   return Buffer.concat(chunks);
 };
@@ -123,6 +133,7 @@ export const isPrintableAscii = (value: string, max: number): boolean =>
 export const printableHeader = (c: Context, name: string, max: number): string | undefined => {
   const value = c.req.header(name);
   if (value === undefined) return undefined;
+  if (headerLines(c, name).length > 1) throw badHeader(name, 'was sent more than once');
   if (!isPrintableAscii(value, max)) {
     throw new ValidationFailed(`${name} must be 1–${max} printable ASCII characters`, [
       { path: `header.${name}`, message: `must be 1–${max} printable ASCII characters` },
@@ -131,15 +142,43 @@ export const printableHeader = (c: Context, name: string, max: number): string |
   return value;
 };
 
-/** `If-Match: "3"` → 3n; `*` → undefined (any current version); anything else is a 400. */
-export const ifMatchVersion = (c: Context): bigint | undefined => {
-  const value = c.req.header('if-match');
-  if (value === undefined || value.trim() === '*') return undefined;
-  const match = /^\s*(?:W\/)?"(\d{1,18})"\s*$/.exec(value);
-  if (!match) {
-    throw new ValidationFailed('If-Match must be a version in quotes, e.g. "3"', [
-      { path: 'header.if-match', message: 'must be a quoted version, e.g. "3"' },
-    ]);
+/**
+ * Every line a header was sent on. Node joins repeated lines with ", " in `headers`, which would merge two
+ * Idempotency-Keys into a new one; `headersDistinct` keeps them apart. Outside Node's server (app.request
+ * in a test) the joined value is all there is.
+ */
+export const headerLines = (c: Context, name: string): string[] => {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const lines = incoming?.headersDistinct?.[name];
+  if (lines !== undefined) return lines;
+  const value = c.req.header(name);
+  return value === undefined ? [] : [value];
+};
+
+const badHeader = (name: string, message: string): ValidationFailed =>
+  new ValidationFailed(`${name} ${message}`, [{ path: `header.${name}`, message }]);
+
+// RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE
+const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7E\x80-\xFF]*)"$/;
+/** How this service writes a version in an ETag: decimal digits, no leading zero ("00" is not "0"). */
+const VERSION_TAG = /^(?:0|[1-9]\d{0,17})$/;
+
+/**
+ * If-Match by RFC 9110 §13.1.1: absent or `*` → undefined (any version of an entity that exists); else the
+ * versions a list of entity-tags names, compared strongly: `W/"0"` and `"00"` match nothing, and an empty
+ * answer means no version can match (412). A malformed field, or two lines that disagree, is a 400.
+ */
+export const ifMatchVersions = (c: Context): readonly bigint[] | undefined => {
+  const lines = headerLines(c, 'if-match').map((line) => line.trim());
+  if (lines.length === 0) return undefined;
+  if (new Set(lines).size > 1) throw badHeader('if-match', 'was sent twice with different values');
+  const value = lines[0]!;
+  if (value === '*') return undefined;
+  const versions: bigint[] = [];
+  for (const entry of value.split(',')) {
+    const match = ENTITY_TAG.exec(entry.trim());
+    if (match === null) throw badHeader('if-match', 'must be * or entity-tags in quotes, e.g. "3"');
+    if (match[1] === undefined && VERSION_TAG.test(match[2]!)) versions.push(BigInt(match[2]!));
   }
-  return BigInt(match[1]!);
+  return versions;
 };

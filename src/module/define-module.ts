@@ -1,4 +1,4 @@
-import type { Command, EventSchemas, Query, StreamCommandResult } from '../cqrs';
+import type { Command, EventSchemas, ExpectedVersion, Query, StreamCommandResult } from '../cqrs';
 import type { EventStore } from '../eventstore';
 import type { RouteBuilder } from '../http';
 import type { Projection, ReadContext } from '../readmodel';
@@ -16,7 +16,7 @@ export interface CommandDeps {
 }
 
 /** A command may carry the version If-Match pins (undefined: any). */
-export type DispatchedCommand = Command & { expectedVersion?: bigint };
+export type DispatchedCommand = Command & { expectedVersion?: ExpectedVersion };
 
 export type CommandHandlers = Record<
   string,

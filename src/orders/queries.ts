@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Query } from '../cqrs';
+import { decimalInteger, type Query } from '../cqrs';
 import { type Direction, type ReadContext, readSortedSetPage } from '../readmodel';
 import type { OrderStatus } from './events';
 import {
@@ -31,11 +31,7 @@ const isRealDate = (date: string): boolean => {
 };
 
 export const orderStatusSchema = z.enum(orderStatuses).meta({ description: 'Only orders in this status.' });
-export const limitSchema = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(100)
+export const limitSchema = decimalInteger({ min: 1, max: 100 })
   .default(20)
   .meta({ description: 'Page size, 1–100.' });
 export const cursorSchema = z

@@ -14,7 +14,11 @@ import { customerOrdersQuerySchema, dailyRevenueQuerySchema, ordersQuerySchema }
 import { OrderPageSchema, OrderViewSchema, RevenueSchema } from './views';
 
 export const OrderIdParam = z.object({
-  id: z.uuid('must be a UUID').meta({ description: 'The order id (a UUID).', example: crypto.randomUUID() }),
+  // Ids are written lower-case; an upper-case UUID names the same order.
+  id: z
+    .uuid('must be a UUID')
+    .toLowerCase()
+    .meta({ description: 'The order id (a UUID; upper case is accepted).', example: crypto.randomUUID() }),
 });
 
 const CustomerParam = z.object({

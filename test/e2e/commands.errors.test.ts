@@ -163,7 +163,7 @@ describe('commands over HTTP: every refusal the contract promises, and nothing a
 
   it('given an If-Match that is not a quoted version, when a command is sent, then 400 names the header', async () => {
     const { orderId } = await placeOrder(t);
-    for (const ifMatch of ['0', '"abc"', '"1", "2"']) {
+    for (const ifMatch of ['0', 'latest', '"1" "2"']) {
       const problem = await expectProblem(
         await t.http(`/orders/${orderId}/confirm`, withMethod('POST', { headers: { 'if-match': ifMatch } })),
         400,

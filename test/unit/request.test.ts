@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createHttpApp } from '../../src/http/app';
 import { toProblem } from '../../src/http/problem';
 import {
-  ifMatchVersion,
+  ifMatchVersions,
   isJsonMediaType,
   limitedBody,
   MAX_BODY_BYTES,
@@ -44,7 +44,7 @@ const helpersApp = () => {
     c.json(await readJsonBody(c, z.strictObject({ reason: z.string().optional() }), { optional: true })),
   );
   app.get('/key', (c) => c.json({ key: printableHeader(c, 'idempotency-key', 8) ?? null }));
-  app.get('/if-match', (c) => c.json({ version: ifMatchVersion(c)?.toString() ?? null }));
+  app.get('/if-match', (c) => c.json({ versions: ifMatchVersions(c)?.map(String) ?? null }));
   return app;
 };
 
@@ -169,18 +169,23 @@ describe('header helpers', () => {
     if (echoed !== undefined) expect(await res.json()).toEqual({ key: echoed });
   });
 
+  // RFC 9110 §13.1.1: strong comparison (a weak tag, or "00" for "0", matches nothing), `*` for any, a
+  // list for any of its entries; a tag that is no version of ours is valid but matches nothing (412 later).
   it.each([
-    ['"3"', 200, '3'],
-    ['W/"12"', 200, '12'],
+    ['"3"', 200, ['3']],
+    ['W/"12"', 200, []],
+    ['"00"', 200, []],
     ['*', 200, null],
+    ['"1", "2"', 200, ['1', '2']],
+    ['W/"0", "4"', 200, ['4']],
+    ['"-1"', 200, []],
+    ['"9999999999999999999"', 200, []],
     ['3', 400, undefined],
-    ['"-1"', 400, undefined],
-    ['"1", "2"', 400, undefined],
-    ['"9999999999999999999"', 400, undefined],
-  ])('given If-Match %s, then %i', async (ifMatch, status, version) => {
+    ['"1" "2"', 400, undefined],
+  ])('given If-Match %s, then %i', async (ifMatch, status, versions) => {
     const res = await helpersApp().request('/if-match', { headers: { 'if-match': ifMatch } });
     expect(res.status).toBe(status);
-    if (version !== undefined) expect(await res.json()).toEqual({ version });
+    if (versions !== undefined) expect(await res.json()).toEqual({ versions });
   });
 });
 
