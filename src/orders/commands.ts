@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { Command } from '../cqrs';
-import type { StreamRevision } from '../eventstore';
+import type { Command, ExpectedVersion } from '../cqrs';
 import type { Address, OrderLine } from './events';
 import { COUNTRY_CODES, CURRENCY_CODES } from './iso-codes';
 
@@ -20,6 +19,36 @@ export const hasAtMostTwoDecimals = (amount: number): boolean => {
   const scaled = amount * 100;
   if (Math.abs(Math.round(scaled) - scaled) > 1e-9 * Math.max(1, Math.abs(scaled))) return false;
   return /^-?\d+(\.\d{1,2})?$/.test(String(amount));
+};
+
+/** ISO 4217 minor units of the currencies where they are not 2 (JPY has none, KWD three). */
+const MINOR_UNITS: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(
+    'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF'.split(' ').map((c) => [c, 0]),
+  ),
+  ...Object.fromEntries('BHD IQD JOD KWD LYD OMR TND'.split(' ').map((c) => [c, 3])),
+  CLF: 4,
+  UYW: 4,
+};
+
+export const minorUnitsOf = (currency: string): number => MINOR_UNITS[currency] ?? 2;
+
+/**
+ * Decimals a price may have in `currency`: its ISO 4217 minor units, at most 2 — amounts are kept in
+ * hundredths of the currency's unit (`unitPriceCents`), so a third decimal (KWD 1.234) would be lost and is
+ * refused rather than rounded.
+ */
+export const priceDecimalsOf = (currency: string): number => Math.min(minorUnitsOf(currency), 2);
+
+/** True when an amount in hundredths is a whole number of the currency's minor unit (no JPY 1.5). */
+export const fitsCurrency = (cents: number, currency: string): boolean =>
+  cents % 10 ** (2 - priceDecimalsOf(currency)) === 0;
+
+export const decimalsMessage = (currency: string): string => {
+  const decimals = priceDecimalsOf(currency);
+  return decimals === 0
+    ? `must be a whole number in ${currency}`
+    : `must have at most ${decimals} decimals in ${currency}`;
 };
 
 /** Dollars (or euros…) to integer cents; `+ 0` turns -0 into 0. */
@@ -45,9 +74,41 @@ const unitPrice = z
   .refine(hasAtMostTwoDecimals, 'must have at most 2 decimals')
   .meta({ description: 'Price of one unit, a decimal number with at most 2 decimals.', example: 19.99 });
 
-/** Text a person typed: surrounding whitespace is dropped before the length is checked. */
-const trimmedText = (max: number) =>
-  z.string().trim().min(1, 'must not be blank').max(max, `must be at most ${max} characters`);
+// C0 and C1 controls and DEL; tab is allowed only where `allowTab` says so.
+const CONTROLS = /\p{Cc}/u;
+// Bidi embeddings, overrides and isolates: they make the text shown differ from the text stored.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Characters with no width: text made only of them (and spaces) is blank to a reader.
+const INVISIBLE = /[\s\u200B-\u200D\u2060\uFEFF\u00AD]/g;
+
+/**
+ * Text a person typed, as the event keeps it and every view shows it: well-formed UTF-16 (a lone surrogate
+ * would be stored as such and shown as U+FFFD), no control characters (tab only where `allowTab`), no bidi
+ * overrides, and not blank once invisible characters are left out. Surrounding whitespace is dropped first.
+ */
+const text = (max: number, { allowTab = false, optionalBlank = false } = {}) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .superRefine((value, ctx) => {
+      const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
+      if (LONE_SURROGATE.test(value)) return fail('must be well-formed Unicode (no lone surrogate)');
+      if (CONTROLS.test(allowTab ? value.replaceAll('\t', '') : value))
+        return fail(`must not contain control characters${allowTab ? ' (tab aside)' : ''}`);
+      if (BIDI_CONTROLS.test(value)) return fail('must not contain bidi override or isolate characters');
+      if (!optionalBlank && value.replace(INVISIBLE, '') === '') return fail('must not be blank');
+    });
+
+/** Text a person typed that must say something: surrounding whitespace is dropped before the length is checked. */
+const trimmedText = (max: number) => text(max);
+
+/** Free text that may be blank, which means "none": invisible-only text becomes the empty string. */
+const optionalText = (max: number) =>
+  text(max, { allowTab: true, optionalBlank: true }).transform((value) =>
+    value.replace(INVISIBLE, '') === '' ? '' : value,
+  );
 
 // Case-insensitive on input, uppercase on output: "de" and "DE" are the same country.
 const countryCode = z
@@ -105,6 +166,14 @@ export const PlaceOrderBody = z
     shippingAddress: AddressBody,
     currency: currencyCode,
   })
+  .superRefine(({ items, currency }, ctx) => {
+    // Only once the lines and the currency are each valid: a bad field is reported once, by its own check.
+    if (!CURRENCY_CODES.has(currency)) return;
+    items.forEach((line, i) => {
+      if (Number.isInteger(line?.unitPriceCents) && !fitsCurrency(line.unitPriceCents, currency))
+        ctx.addIssue({ code: 'custom', path: ['items', i, 'unitPrice'], message: decimalsMessage(currency) });
+    });
+  })
   .meta({
     id: 'PlaceOrderBody',
     description: 'A new order. Items with the same sku and unit price are merged into one line.',
@@ -130,7 +199,7 @@ export const ShipOrderBody = z
 
 export const CancelOrderBody = z
   .strictObject({
-    reason: z.string().trim().max(500, 'must be at most 500 characters').optional(),
+    reason: optionalText(500).optional(),
   })
   .meta({
     id: 'CancelOrderBody',
@@ -161,7 +230,7 @@ export interface OrderCommandTarget {
 /** Per-dispatch options ride on the command, so they pass through the generic bus untouched. */
 export interface OrderDispatchOptions {
   /** From If-Match: apply only if the order stream is at this revision (else 412, and no retries). */
-  expectedVersion?: StreamRevision;
+  expectedVersion?: ExpectedVersion;
 }
 
 type OrderCommandOf<T extends string, D> = Command<T, D & OrderCommandTarget> & OrderDispatchOptions;

@@ -1,10 +1,12 @@
 // The order aggregate: pure decide/evolve. No I/O, no clock, no ids — everything arrives in the command.
-import { type Decider, InvalidTransition, LimitExceeded, NotFound } from '../cqrs';
+import { type Decider, InvalidTransition, LimitExceeded, NotFound, ValidationFailed } from '../cqrs';
 import {
   type AddItem,
   type CancelOrder,
   type ChangeShippingAddress,
   type ConfirmOrder,
+  decimalsMessage,
+  fitsCurrency,
   MAX_LINES_PER_ORDER,
   MAX_QUANTITY_PER_LINE,
   type OrderCommand,
@@ -80,6 +82,12 @@ const placeOrder = (cmd: PlaceOrder, state: Order): OrderEvent[] => {
 const addItem = (cmd: AddItem, order: PlacedOrder): OrderEvent[] => {
   if (order.status !== 'pending') return refuse(order, cmd);
   const { sku, quantity, unitPriceCents, at } = cmd.data;
+  if (!fitsCurrency(unitPriceCents, order.currency)) {
+    const message = decimalsMessage(order.currency);
+    throw new ValidationFailed(`unitPrice ${message} (the order's currency)`, [
+      { path: 'unitPrice', message },
+    ]);
+  }
   const items = withLine(order.items, { sku, quantity, unitPriceCents });
   const facts = factsOf(order, totalCentsOf(items));
   return [{ type: 'OrderItemAdded', data: { ...facts, sku, quantity, unitPriceCents, items, addedAt: at } }];
