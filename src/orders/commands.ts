@@ -1,58 +1,13 @@
 import { z } from 'zod';
 import type { Command, ExpectedVersion } from '../cqrs';
-import type { Address, OrderLine } from './events';
+import type { Address } from './events';
 import { COUNTRY_CODES, CURRENCY_CODES } from './iso-codes';
+import { decimalsMessage, hasAtMostDecimals, MAX_MINOR_UNITS, minorUnitsOf } from './money';
 
 // ── Limits (docs/api.md): the domain enforces the ones a sequence of valid commands could break. ──
 export const MAX_LINES_PER_ORDER = 100;
 export const MAX_QUANTITY_PER_LINE = 10_000;
 export const MAX_UNIT_PRICE = 1_000_000;
-
-// ── Money ──
-
-/**
- * True when a price is exactly a whole number of cents: finite, ×100 integral (within 1e-9 relative,
- * for float noise) and written with at most 2 decimals in its shortest form (so 1e-7 and 0.1+0.2 fail).
- */
-export const hasAtMostTwoDecimals = (amount: number): boolean => {
-  if (!Number.isFinite(amount)) return false;
-  const scaled = amount * 100;
-  if (Math.abs(Math.round(scaled) - scaled) > 1e-9 * Math.max(1, Math.abs(scaled))) return false;
-  return /^-?\d+(\.\d{1,2})?$/.test(String(amount));
-};
-
-/** ISO 4217 minor units of the currencies where they are not 2 (JPY has none, KWD three). */
-const MINOR_UNITS: Readonly<Record<string, number>> = {
-  ...Object.fromEntries(
-    'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF'.split(' ').map((c) => [c, 0]),
-  ),
-  ...Object.fromEntries('BHD IQD JOD KWD LYD OMR TND'.split(' ').map((c) => [c, 3])),
-  CLF: 4,
-  UYW: 4,
-};
-
-export const minorUnitsOf = (currency: string): number => MINOR_UNITS[currency] ?? 2;
-
-/**
- * Decimals a price may have in `currency`: its ISO 4217 minor units, at most 2 — amounts are kept in
- * hundredths of the currency's unit (`unitPriceCents`), so a third decimal (KWD 1.234) would be lost and is
- * refused rather than rounded.
- */
-export const priceDecimalsOf = (currency: string): number => Math.min(minorUnitsOf(currency), 2);
-
-/** True when an amount in hundredths is a whole number of the currency's minor unit (no JPY 1.5). */
-export const fitsCurrency = (cents: number, currency: string): boolean =>
-  cents % 10 ** (2 - priceDecimalsOf(currency)) === 0;
-
-export const decimalsMessage = (currency: string): string => {
-  const decimals = priceDecimalsOf(currency);
-  return decimals === 0
-    ? `must be a whole number in ${currency}`
-    : `must have at most ${decimals} decimals in ${currency}`;
-};
-
-/** Dollars (or euros…) to integer cents; `+ 0` turns -0 into 0. */
-export const toCents = (amount: number): number => Math.round(amount * 100) + 0;
 
 // ── Field schemas ──
 
@@ -71,8 +26,16 @@ const unitPrice = z
   .number()
   .min(0, 'must not be negative')
   .max(MAX_UNIT_PRICE, `must be at most ${MAX_UNIT_PRICE}`)
-  .refine(hasAtMostTwoDecimals, 'must have at most 2 decimals')
-  .meta({ description: 'Price of one unit, a decimal number with at most 2 decimals.', example: 19.99 });
+  .refine(
+    (price) => hasAtMostDecimals(price, MAX_MINOR_UNITS),
+    `must have at most ${MAX_MINOR_UNITS} decimals`,
+  )
+  .meta({
+    description:
+      "Price of one unit, a decimal number with at most as many decimals as the currency's ISO 4217 minor " +
+      'unit (USD 2, JPY 0, KWD 3).',
+    example: 19.99,
+  });
 
 // C0 and C1 controls and DEL; tab is allowed only where `allowTab` says so.
 const CONTROLS = /\p{Cc}/u;
@@ -131,9 +94,9 @@ const currencyCode = z
 
 // ── Bodies. Objects are strict: an unknown field (a typo like `unit_price`) is a 400, not silently ignored. ──
 
-const orderLine = z
-  .strictObject({ sku: identifier('sku'), quantity, unitPrice })
-  .transform(({ unitPrice, ...line }): OrderLine => ({ ...line, unitPriceCents: toCents(unitPrice) }));
+/** A line as the client sends it: the price stays a decimal until the order's currency says its unit. */
+const orderLine = z.strictObject({ sku: identifier('sku'), quantity, unitPrice });
+export type PricedLine = z.output<typeof orderLine>;
 
 export const AddItemBody = orderLine.meta({
   id: 'AddItemBody',
@@ -169,9 +132,12 @@ export const PlaceOrderBody = z
   .superRefine(({ items, currency }, ctx) => {
     // Only once the lines and the currency are each valid: a bad field is reported once, by its own check.
     if (!CURRENCY_CODES.has(currency)) return;
+    const decimals = minorUnitsOf(currency);
     items.forEach((line, i) => {
-      if (Number.isInteger(line?.unitPriceCents) && !fitsCurrency(line.unitPriceCents, currency))
-        ctx.addIssue({ code: 'custom', path: ['items', i, 'unitPrice'], message: decimalsMessage(currency) });
+      if (typeof line?.unitPrice === 'number' && !hasAtMostDecimals(line.unitPrice, decimals)) {
+        const message = decimalsMessage(decimals, currency);
+        ctx.addIssue({ code: 'custom', path: ['items', i, 'unitPrice'], message });
+      }
     });
   })
   .meta({
@@ -237,9 +203,9 @@ type OrderCommandOf<T extends string, D> = Command<T, D & OrderCommandTarget> & 
 
 export type PlaceOrder = OrderCommandOf<
   'PlaceOrder',
-  { customerId: string; items: OrderLine[]; shippingAddress: Address; currency: string }
+  { customerId: string; items: PricedLine[]; shippingAddress: Address; currency: string }
 >;
-export type AddItem = OrderCommandOf<'AddItem', OrderLine>;
+export type AddItem = OrderCommandOf<'AddItem', PricedLine>;
 export type ChangeShippingAddress = OrderCommandOf<'ChangeShippingAddress', { shippingAddress: Address }>;
 export type ConfirmOrder = OrderCommandOf<'ConfirmOrder', Record<never, never>>;
 export type ShipOrder = OrderCommandOf<'ShipOrder', { trackingNumber?: string }>;

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { createUpcaster, type EventSchema, type EventSchemas } from '../cqrs';
 import type { Address, OrderEvent, OrderEventType, OrderLine } from './events';
-import { totalCentsOf } from './order';
 
 /** OrderPlaced as the first design wrote it: float dollar prices, a free-form address, no currency or total. */
 const OrderPlacedV1 = z.object({
@@ -13,7 +12,22 @@ const OrderPlacedV1 = z.object({
   placedAt: z.string(),
 });
 export type OrderPlacedV1 = z.output<typeof OrderPlacedV1>;
-type OrderPlacedV2 = Extract<OrderEvent, { type: 'OrderPlaced' }>['data'];
+
+/** A line as v2 of OrderPlaced and v1 of OrderItemAdded wrote it: prices in hundredths of any currency. */
+interface CentsLine {
+  sku: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+/** OrderPlaced v2: structured address and currency, amounts in hundredths whatever the currency. */
+type OrderPlacedV2 = Omit<
+  Extract<OrderEvent, { type: 'OrderPlaced' }>['data'],
+  'items' | 'minorUnits' | 'totalMinor'
+> & {
+  items: CentsLine[];
+  totalCents: number;
+};
 
 /** "10115 Berlin" or "Springfield 12345" → city and postal code; anything else is all city. */
 const splitCityAndPostalCode = (text: string): { city: string; postalCode: string } => {
@@ -50,7 +64,7 @@ export const upcastOrderPlacedV1 = (data: unknown): OrderPlacedV2 => {
   const parsed = OrderPlacedV1.safeParse(data);
   if (!parsed.success) throw new Error(`OrderPlaced v1 is malformed: ${z.prettifyError(parsed.error)}`);
   const { orderId, customerId, address, placedAt } = parsed.data;
-  const items: OrderLine[] = parsed.data.items.map(({ sku, quantity, price }) => ({
+  const items: CentsLine[] = parsed.data.items.map(({ sku, quantity, price }) => ({
     sku,
     quantity,
     unitPriceCents: Math.round(price * 100),
@@ -62,18 +76,49 @@ export const upcastOrderPlacedV1 = (data: unknown): OrderPlacedV2 => {
     shippingAddress: parseFreeFormAddress(address),
     // v1 had no currency field: every order it wrote was priced in dollars.
     currency: 'USD',
-    totalCents: totalCentsOf(items),
+    totalCents: items.reduce((total, line) => total + line.quantity * line.unitPriceCents, 0),
     placedAt,
   };
 };
 
+/** What every money-carrying event before minor units has: a total in hundredths. */
+const WithTotalCents = z.looseObject({
+  totalCents: z.number().int(),
+  items: z.array(z.looseObject({ unitPriceCents: z.number().int() })).optional(),
+  unitPriceCents: z.number().int().optional(),
+});
+
+const linesInMinorUnits = (items: readonly CentsLine[]): OrderLine[] =>
+  items.map(({ unitPriceCents, ...line }) => ({ ...line, unitPriceMinor: unitPriceCents }));
+
+/**
+ * Amounts in hundredths → amounts in the order's minor unit, at 2 decimals: the exact same values, whatever
+ * the currency. Later events of the order carry no currency, so converting to the currency's own unit here
+ * could not be done for them; the order keeps the unit it was placed with (see `minorUnits`).
+ */
+export const upcastHundredths =
+  (type: OrderEventType) =>
+  (data: unknown): Record<string, unknown> => {
+    const parsed = WithTotalCents.safeParse(data);
+    if (!parsed.success)
+      throw new Error(`${type} with amounts in cents is malformed: ${z.prettifyError(parsed.error)}`);
+    const { totalCents, items, unitPriceCents, ...rest } = parsed.data;
+    return {
+      ...rest,
+      ...(items === undefined ? {} : { items: linesInMinorUnits(items as unknown as CentsLine[]) }),
+      ...(unitPriceCents === undefined ? {} : { unitPriceMinor: unitPriceCents }),
+      minorUnits: 2,
+      totalMinor: totalCents,
+    };
+  };
+
 export const orderEventSchemas: EventSchemas = {
-  OrderPlaced: { current: 2, steps: { 1: upcastOrderPlacedV1 } },
-  OrderItemAdded: { current: 1 },
-  ShippingAddressChanged: { current: 1 },
-  OrderConfirmed: { current: 1 },
-  OrderShipped: { current: 1 },
-  OrderCancelled: { current: 1 },
+  OrderPlaced: { current: 3, steps: { 1: upcastOrderPlacedV1, 2: upcastHundredths('OrderPlaced') } },
+  OrderItemAdded: { current: 2, steps: { 1: upcastHundredths('OrderItemAdded') } },
+  ShippingAddressChanged: { current: 2, steps: { 1: upcastHundredths('ShippingAddressChanged') } },
+  OrderConfirmed: { current: 2, steps: { 1: upcastHundredths('OrderConfirmed') } },
+  OrderShipped: { current: 2, steps: { 1: upcastHundredths('OrderShipped') } },
+  OrderCancelled: { current: 2, steps: { 1: upcastHundredths('OrderCancelled') } },
 } satisfies Record<OrderEventType, EventSchema>;
 
 /** What every reader of order streams (aggregate load, projections) passes each event through. */

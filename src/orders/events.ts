@@ -1,4 +1,8 @@
-/** Order events: the facts the write side records. Money is integer cents; times are ISO 8601 strings. */
+/**
+ * Order events: the facts the write side records. Times are ISO 8601 strings. Money is an integer count
+ * of the order's minor unit: `unitPriceMinor` and `totalMinor` × 10^-minorUnits, where `minorUnits` is the
+ * currency's ISO 4217 exponent when the order was placed (2 for every order written before it was recorded).
+ */
 
 export type OrderStatus = 'pending' | 'confirmed' | 'shipped' | 'cancelled';
 
@@ -13,7 +17,7 @@ export interface Address {
 export interface OrderLine {
   sku: string;
   quantity: number;
-  unitPriceCents: number;
+  unitPriceMinor: number;
 }
 
 /**
@@ -24,8 +28,10 @@ interface OrderFacts {
   orderId: string;
   customerId: string;
   placedAt: string;
-  /** The order's total after this event. */
-  totalCents: number;
+  /** Decimals of the order's amounts: fixed when it is placed. */
+  minorUnits: number;
+  /** The order's total after this event, in 10^-minorUnits. */
+  totalMinor: number;
 }
 
 export type OrderEvent =
@@ -37,7 +43,8 @@ export type OrderEvent =
         items: OrderLine[];
         shippingAddress: Address;
         currency: string;
-        totalCents: number;
+        minorUnits: number;
+        totalMinor: number;
         placedAt: string;
       };
     }
@@ -46,7 +53,7 @@ export type OrderEvent =
       data: OrderFacts & {
         sku: string;
         quantity: number;
-        unitPriceCents: number;
+        unitPriceMinor: number;
         /** The order's lines after the addition. */
         items: OrderLine[];
         addedAt: string;

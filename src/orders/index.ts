@@ -24,7 +24,6 @@ export {
   CancelOrderBody,
   type ChangeShippingAddress,
   type ConfirmOrder,
-  hasAtMostTwoDecimals,
   MAX_LINES_PER_ORDER,
   MAX_QUANTITY_PER_LINE,
   MAX_UNIT_PRICE,
@@ -34,9 +33,9 @@ export {
   type OrderDispatchOptions,
   type PlaceOrder,
   PlaceOrderBody,
+  type PricedLine,
   type ShipOrder,
   ShipOrderBody,
-  toCents,
 } from './commands';
 export {
   type OrderPlacedV1,
@@ -60,13 +59,21 @@ export {
   orderCommandHandlers,
 } from './handlers';
 export {
+  decimalString,
+  fromMinor,
+  hasAtMostDecimals,
+  MAX_MINOR_UNITS,
+  minorUnitsOf,
+  toMinor,
+} from './money';
+export {
   decide,
   evolve,
   initialState,
   type Order,
   orderDecider,
   type PlacedOrder,
-  totalCentsOf,
+  totalMinorOf,
 } from './order';
 export * from './projections';
 export {
@@ -87,6 +94,7 @@ export {
   ordersQuerySchema,
   type RevenueDay,
   readDailyRevenue,
+  revenueOf,
 } from './queries';
 export { OrderIdParam } from './routes';
 export { type OrderPage, type OrderView, OrderViewSchema, toOrderView } from './views';

@@ -5,15 +5,15 @@ import {
   type CancelOrder,
   type ChangeShippingAddress,
   type ConfirmOrder,
-  decimalsMessage,
-  fitsCurrency,
   MAX_LINES_PER_ORDER,
   MAX_QUANTITY_PER_LINE,
   type OrderCommand,
   type PlaceOrder,
+  type PricedLine,
   type ShipOrder,
 } from './commands';
 import type { OrderEvent, OrderLine, OrderStatus } from './events';
+import { decimalsMessage, hasAtMostDecimals, minorUnitsOf, toMinor } from './money';
 
 type OrderPlaced = Extract<OrderEvent, { type: 'OrderPlaced' }>;
 
@@ -25,11 +25,30 @@ export type Order = { status: 'none' } | PlacedOrder;
 
 export const initialState = (): Order => ({ status: 'none' });
 
-export const totalCentsOf = (items: readonly OrderLine[]): number =>
-  items.reduce((total, line) => total + line.quantity * line.unitPriceCents, 0);
+/** The total of some lines in their minor unit; refused past 2^53, where integers in a double stop being exact. */
+export const totalMinorOf = (items: readonly OrderLine[]): number => {
+  const total = items.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
+  if (!Number.isSafeInteger(total)) {
+    throw new LimitExceeded(`the order total would pass ${Number.MAX_SAFE_INTEGER} of its minor unit`);
+  }
+  return total;
+};
 
 const isSameLine = (a: OrderLine, b: OrderLine): boolean =>
-  a.sku === b.sku && a.unitPriceCents === b.unitPriceCents;
+  a.sku === b.sku && a.unitPriceMinor === b.unitPriceMinor;
+
+/**
+ * A client's line in the order's minor unit. Its price may have no more decimals than the currency has and
+ * the order keeps (an order placed before minor units were recorded keeps hundredths); `path` names it.
+ */
+const inMinorUnits = (line: PricedLine, currency: string, minorUnits: number, path: string): OrderLine => {
+  const decimals = Math.min(minorUnitsOf(currency), minorUnits);
+  if (!hasAtMostDecimals(line.unitPrice, decimals)) {
+    const message = decimalsMessage(decimals, currency);
+    throw new ValidationFailed(`unitPrice ${message} (the order's currency)`, [{ path, message }]);
+  }
+  return { sku: line.sku, quantity: line.quantity, unitPriceMinor: toMinor(line.unitPrice, minorUnits) };
+};
 
 /** Adds a line, merging it into the line with the same sku and price; enforces the per-order limits. */
 const withLine = (items: readonly OrderLine[], line: OrderLine): OrderLine[] => {
@@ -44,15 +63,16 @@ const withLine = (items: readonly OrderLine[], line: OrderLine): OrderLine[] => 
   if (items.length >= MAX_LINES_PER_ORDER) {
     throw new LimitExceeded(`an order has at most ${MAX_LINES_PER_ORDER} lines`);
   }
-  return [...items, { sku: line.sku, quantity, unitPriceCents: line.unitPriceCents }];
+  return [...items, { sku: line.sku, quantity, unitPriceMinor: line.unitPriceMinor }];
 };
 
 /** Facts every event after OrderPlaced repeats, so projections never read before they write. */
-const factsOf = (order: PlacedOrder, totalCents = order.totalCents) => ({
+const factsOf = (order: PlacedOrder, totalMinor = order.totalMinor) => ({
   orderId: order.id,
   customerId: order.customerId,
   placedAt: order.placedAt,
-  totalCents,
+  minorUnits: order.minorUnits,
+  totalMinor,
 });
 
 const refuse = (order: PlacedOrder, command: OrderCommand): never => {
@@ -61,8 +81,11 @@ const refuse = (order: PlacedOrder, command: OrderCommand): never => {
 
 const placeOrder = (cmd: PlaceOrder, state: Order): OrderEvent[] => {
   if (state.status !== 'none') throw new InvalidTransition(state.status, cmd.type, 'an order');
-  const items = cmd.data.items.reduce<OrderLine[]>(withLine, []);
   const { orderId, customerId, shippingAddress, currency, at } = cmd.data;
+  const minorUnits = minorUnitsOf(currency);
+  const items = cmd.data.items
+    .map((line, i) => inMinorUnits(line, currency, minorUnits, `items.${i}.unitPrice`))
+    .reduce<OrderLine[]>(withLine, []);
   return [
     {
       type: 'OrderPlaced',
@@ -72,7 +95,8 @@ const placeOrder = (cmd: PlaceOrder, state: Order): OrderEvent[] => {
         items,
         shippingAddress,
         currency,
-        totalCents: totalCentsOf(items),
+        minorUnits,
+        totalMinor: totalMinorOf(items),
         placedAt: at,
       },
     },
@@ -81,16 +105,10 @@ const placeOrder = (cmd: PlaceOrder, state: Order): OrderEvent[] => {
 
 const addItem = (cmd: AddItem, order: PlacedOrder): OrderEvent[] => {
   if (order.status !== 'pending') return refuse(order, cmd);
-  const { sku, quantity, unitPriceCents, at } = cmd.data;
-  if (!fitsCurrency(unitPriceCents, order.currency)) {
-    const message = decimalsMessage(order.currency);
-    throw new ValidationFailed(`unitPrice ${message} (the order's currency)`, [
-      { path: 'unitPrice', message },
-    ]);
-  }
-  const items = withLine(order.items, { sku, quantity, unitPriceCents });
-  const facts = factsOf(order, totalCentsOf(items));
-  return [{ type: 'OrderItemAdded', data: { ...facts, sku, quantity, unitPriceCents, items, addedAt: at } }];
+  const line = inMinorUnits(cmd.data, order.currency, order.minorUnits, 'unitPrice');
+  const items = withLine(order.items, line);
+  const data = { ...factsOf(order, totalMinorOf(items)), ...line, items, addedAt: cmd.data.at };
+  return [{ type: 'OrderItemAdded', data }];
 };
 
 const changeShippingAddress = (cmd: ChangeShippingAddress, order: PlacedOrder): OrderEvent[] => {
@@ -152,7 +170,7 @@ export const evolve = (state: Order, event: OrderEvent): Order => {
       return { status: 'pending', id: orderId, ...placed };
     }
     case 'OrderItemAdded':
-      return { ...placed(state, event), items: event.data.items, totalCents: event.data.totalCents };
+      return { ...placed(state, event), items: event.data.items, totalMinor: event.data.totalMinor };
     case 'ShippingAddressChanged':
       return { ...placed(state, event), shippingAddress: event.data.shippingAddress };
     case 'OrderConfirmed':

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decimalInteger, type Query } from '../cqrs';
 import { type Direction, type ReadContext, readSortedSetPage } from '../readmodel';
 import type { OrderStatus } from './events';
+import { decimalString } from './money';
 import {
   customerOrdersKeys,
   dailyRevenueKeys,
@@ -148,6 +149,7 @@ export interface RevenueDay {
   cancelled: number;
   shipped: number;
   revenue: number;
+  revenueDecimal: string;
 }
 
 /** Every UTC day from `from` to `to`, both included. */
@@ -160,6 +162,27 @@ export const datesBetween = (from: string, to: string): string[] => {
 };
 
 const counter = (hash: Record<string, string>, field: string): number => Number(hash[field] ?? 0);
+
+const REVENUE_FIELD = /^revenue:(\d)$/;
+
+/**
+ * A day's revenue, exactly: the sums kept per number of decimals, added as BigInts at the largest of them.
+ * A generation built by daily-revenue v1 (served while v2 is rebuilt) has `revenueCents`, hundredths.
+ */
+export const revenueOf = (hash: Record<string, string>): { revenue: number; revenueDecimal: string } => {
+  const sums: [minorUnits: number, minor: bigint][] = [];
+  for (const [field, value] of Object.entries(hash)) {
+    const minorUnits = field === 'revenueCents' ? 2 : Number(REVENUE_FIELD.exec(field)?.[1] ?? Number.NaN);
+    if (!Number.isNaN(minorUnits)) sums.push([minorUnits, BigInt(value)]);
+  }
+  const decimals = sums.length === 0 ? 2 : Math.max(...sums.map(([minorUnits]) => minorUnits));
+  const total = sums.reduce(
+    (sum, [minorUnits, minor]) => sum + minor * 10n ** BigInt(decimals - minorUnits),
+    0n,
+  );
+  const revenueDecimal = decimalString(total, decimals);
+  return { revenue: Number(revenueDecimal), revenueDecimal };
+};
 
 /** Counters of every day in the range (zeros where nothing happened), read in one round trip. */
 export const readDailyRevenue = async (
@@ -179,7 +202,7 @@ export const readDailyRevenue = async (
         placed: counter(hash, 'placed'),
         cancelled: counter(hash, 'cancelled'),
         shipped: counter(hash, 'shipped'),
-        revenue: counter(hash, 'revenueCents') / 100,
+        ...revenueOf(hash),
       };
     }),
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Address, OrderStatus } from './events';
+import { fromMinor } from './money';
 import { orderStatuses } from './projections';
 
 export interface OrderViewItem {
@@ -32,11 +33,29 @@ export interface OrderPage {
 export const asHash = (reply: unknown): Record<string, string> =>
   reply instanceof Map ? Object.fromEntries(reply) : ((reply ?? {}) as Record<string, string>);
 
+/**
+ * The total of a stored view as a decimal. A generation built by order-view v1 (still served while v2 is
+ * rebuilt) has `totalCents`, hundredths; v2 has `totalMinor` with its `minorUnits`.
+ */
+const totalOf = (hash: Record<string, string>): number | undefined => {
+  if (hash.totalMinor !== undefined) return fromMinor(Number(hash.totalMinor), Number(hash.minorUnits ?? 2));
+  return hash.totalCents === undefined ? undefined : fromMinor(Number(hash.totalCents), 2);
+};
+
 /** The view stored by projections/order-view.ts; null while its OrderPlaced fields are not all there. */
 export const toOrderView = (hash: Record<string, string>): OrderView | null => {
-  const { orderId, customerId, status, items, totalCents, currency, shippingAddress } = hash;
+  const { orderId, customerId, status, items, currency, shippingAddress } = hash;
+  const totalAmount = totalOf(hash);
   const { createdAt, updatedAt, version, trackingNumber, cancellationReason } = hash;
-  if (!orderId || !customerId || !status || !items || !totalCents || !currency || !shippingAddress)
+  if (
+    !orderId ||
+    !customerId ||
+    !status ||
+    !items ||
+    totalAmount === undefined ||
+    !currency ||
+    !shippingAddress
+  )
     return null;
   if (!createdAt || !updatedAt || !version) return null;
   return {
@@ -44,7 +63,7 @@ export const toOrderView = (hash: Record<string, string>): OrderView | null => {
     customerId,
     status: status as OrderStatus,
     items: JSON.parse(items) as OrderViewItem[],
-    totalAmount: Number(totalCents) / 100,
+    totalAmount,
     currency,
     shippingAddress: JSON.parse(shippingAddress) as Address,
     ...(trackingNumber === undefined ? {} : { trackingNumber }),
@@ -94,8 +113,14 @@ export const RevenueSchema = z
         shipped: z.number().int(),
         revenue: z.number().meta({
           description:
-            'Total of the orders shipped that UTC day, summed in cents across currencies (the report does not convert; ' +
-            'a multi-currency shop should read it per currency from its own projection).',
+            'Total of the orders shipped that UTC day, added up across currencies at face value (the report does ' +
+            'not convert; a multi-currency shop should read it per currency from its own projection). A JSON ' +
+            'number: past 2^53 minor units it may lose digits that revenueDecimal keeps.',
+        }),
+        revenueDecimal: z.string().meta({
+          description:
+            'The same total as an exact decimal string, with as many decimals as the largest minor unit that day.',
+          example: '1234.50',
         }),
       }),
     ),

@@ -68,7 +68,8 @@ describe('admin API over HTTP (in-process service, real Redis and SQLite)', () =
     );
     expect(listed.map((row) => row.name)).toEqual(allProjections.map((p) => p.name));
     for (const row of listed) {
-      expect(row).toMatchObject({ version: 1, generation: 1, headPosition: placed.position, lagEvents: 0 });
+      const { version } = allProjections.find((p) => p.name === row.name)!;
+      expect(row).toMatchObject({ version, generation: 1, headPosition: placed.position, lagEvents: 0 });
       expect(typeof row.lagMs).toBe('number');
       expect(typeof row.parked).toBe('number');
     }

@@ -225,7 +225,8 @@ describe('money: the decimals a currency has', () => {
     ['USD', 19.99, 201],
     ['USD', 19.999, 400],
     ['KWD', 1.25, 201],
-    ['KWD', 1.234, 400], // kept in hundredths: a third decimal would be lost, so it is refused
+    ['KWD', 1.234, 201],
+    ['KWD', 1.2345, 400],
   ])('given a %s order with unitPrice %d, then %i', async (currency, unitPrice, status) => {
     const body = validOrder({ currency, items: [{ sku: 'SKU-1', quantity: 1, unitPrice }] });
     const res = await t.http('/orders', json(body));
@@ -248,6 +249,40 @@ describe('money: the decimals a currency has', () => {
     );
     expect(problem.errors?.map((e) => e.path)).toContain('unitPrice');
     expect(await eventsOf(t, orderId)).toHaveLength(1);
+  });
+});
+
+describe("money: kept in each currency's minor unit, read back exactly", () => {
+  it('given a KWD order with a third decimal, then the event keeps thousandths and the view and the report show 1.234 exactly', async () => {
+    const shippedAt = new Date().toISOString().slice(0, 10);
+    const placed = await placeOrder(t, {
+      currency: 'KWD',
+      items: [{ sku: 'SKU-1', quantity: 3, unitPrice: 1.234 }],
+    });
+    const [event] = await eventsOf(t, placed.orderId);
+    expect(event!.data).toMatchObject({ minorUnits: 3, totalMinor: 3702, items: [{ unitPriceMinor: 1234 }] });
+
+    const view = await t.http(`/orders/${placed.orderId}?minVersion=${placed.version}`);
+    expect(view.status).toBe(200);
+    expect(await view.json()).toMatchObject({
+      currency: 'KWD',
+      totalAmount: 3.702,
+      items: [{ unitPrice: 1.234 }],
+    });
+
+    await t.http(`/orders/${placed.orderId}/confirm`, { method: 'POST' });
+    const shipped = await t.http(`/orders/${placed.orderId}/ship`, { method: 'POST' });
+    expect(shipped.status).toBe(200);
+    const { position } = (await shipped.json()) as { position: string };
+    const report = await t.http(
+      `/reports/daily-revenue?from=${shippedAt}&to=${shippedAt}&minPosition=${position}`,
+    );
+    expect(report.status).toBe(200);
+    const [day] = ((await report.json()) as { days: Array<{ revenue: number; revenueDecimal: string }> })
+      .days;
+    // Other tests ship orders today too: the thousandth survives the sum whatever they added.
+    expect(day!.revenueDecimal).toMatch(/^\d+\.\d{3}$/);
+    expect(Number(day!.revenueDecimal)).toBe(day!.revenue);
   });
 });
 

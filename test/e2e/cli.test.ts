@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderStream } from '../../src/orders';
+import { orderStream, orderView as orderViewProjection } from '../../src/orders';
 import { json, startTestApp, type TestApp, validOrder } from '../support/app';
 import { orderPlaced } from '../support/orders';
 import { TEST_REDIS_URL } from '../support/redis';
@@ -88,7 +88,13 @@ describe('the sluice CLI (`npm run sluice -- projections …`) against a running
       ['customer-orders', 'daily-revenue', 'order-view', 'orders-index'].sort(),
     );
     const orderView = lines.find((line) => line.startsWith('order-view'))!.split(/\s+/);
-    expect(orderView.slice(1, 6)).toEqual(['1', '1', 'running', position, position]);
+    expect(orderView.slice(1, 6)).toEqual([
+      String(orderViewProjection.version),
+      '1',
+      'running',
+      position,
+      position,
+    ]);
   });
 
   it('given a running service, when a projection is rebuilt from the CLI, then the service builds generation 2 and the status shows it', async () => {
@@ -113,7 +119,7 @@ describe('the sluice CLI (`npm run sluice -- projections …`) against a running
       revision: '0',
       position: '999',
       ...orderPlaced(orderId, 'parked-customer'),
-      metadata: { schemaVersion: 2 },
+      metadata: { schemaVersion: 3 },
       recordedAt: new Date().toISOString(),
     };
     // As batch-builder.ts parks an event whose handler kept failing.

@@ -73,7 +73,7 @@ describe('commands over HTTP: every refusal the contract promises, and nothing a
     const broken = {
       customerId: 'has spaces',
       'items.0.quantity': 0,
-      'items.1.unitPrice': 1.234,
+      'items.1.unitPrice': 1.23456,
       'shippingAddress.country': 'XX',
       currency: 'ABC',
       extra: true,

@@ -46,7 +46,7 @@ describe('commands over HTTP: every success the contract promises', () => {
       items: body.items.map(({ sku, quantity, unitPrice }) => ({
         sku,
         quantity,
-        unitPriceCents: Math.round(unitPrice * 100),
+        unitPriceMinor: Math.round(unitPrice * 100),
       })),
     });
   });

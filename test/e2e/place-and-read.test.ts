@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderStream } from '../../src/orders';
+import { orderEventSchemas, orderStream } from '../../src/orders';
 import { json, startTestApp, type TestApp, validOrder } from '../support/app';
 
 describe('placing an order over HTTP and reading it back from Redis', () => {
@@ -71,7 +71,7 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
     const before = await t.app.store.headPosition();
     const res = await t.http(
       '/orders',
-      json({ customerId: 'bad id!', items: [{ sku: 'A', quantity: 0, unitPrice: 1.234 }] }),
+      json({ customerId: 'bad id!', items: [{ sku: 'A', quantity: 0, unitPrice: 1.23456 }] }),
     );
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
@@ -103,7 +103,13 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
     expect(refused.status).toBe(400);
     let placedData: unknown;
     for await (const event of t.app.store.readStream(orderStream(placed.orderId))) placedData ??= event.data;
-    const facts = placedData as { orderId: string; customerId: string; placedAt: string; totalCents: number };
+    const facts = placedData as {
+      orderId: string;
+      customerId: string;
+      placedAt: string;
+      minorUnits: number;
+      totalMinor: number;
+    };
     await t.app.store.append(
       orderStream(placed.orderId),
       [
@@ -114,12 +120,13 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
             orderId: facts.orderId,
             customerId: facts.customerId,
             placedAt: facts.placedAt,
-            totalCents: facts.totalCents,
+            minorUnits: facts.minorUnits,
+            totalMinor: facts.totalMinor,
             previousStatus: 'pending',
             reason: 'broken \ud800 text',
             cancelledAt: new Date().toISOString(),
           },
-          metadata: {},
+          metadata: { schemaVersion: orderEventSchemas.OrderCancelled!.current },
         },
       ],
       { expectedRevision: 0n },

@@ -38,7 +38,7 @@ const placeOrder = (orderId: string, options: Parameters<typeof orderCommand>[2]
       orderId,
       at: PLACED_AT,
       customerId: 'customer-1',
-      items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1999 }],
+      items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 19.99 }],
       shippingAddress: berlin,
       currency: 'EUR',
     },
@@ -46,7 +46,7 @@ const placeOrder = (orderId: string, options: Parameters<typeof orderCommand>[2]
   );
 
 const addItem = (orderId: string, quantity: number, options: Parameters<typeof orderCommand>[2] = {}) =>
-  orderCommand('AddItem', { orderId, at: LATER, sku: 'SKU-9', quantity, unitPriceCents: 100 }, options);
+  orderCommand('AddItem', { orderId, at: LATER, sku: 'SKU-9', quantity, unitPrice: 1 }, options);
 
 describe('order commands through the bus, on a real SQLite store', () => {
   it('runs a whole lifecycle, answering version and position, and records the metadata', async () => {
@@ -75,13 +75,17 @@ describe('order commands through the bus, on a real SQLite store', () => {
       'OrderConfirmed',
       'OrderShipped',
     ]);
-    expect(events[4]?.data).toMatchObject({ totalCents: 2 * 1999 + 300, trackingNumber: '1Z999' });
+    expect(events[4]?.data).toMatchObject({
+      minorUnits: 2,
+      totalMinor: 2 * 1999 + 300,
+      trackingNumber: '1Z999',
+    });
     expect(events[0]?.metadata).toMatchObject({
       commandId: commands[0]?.metadata.commandId,
       commandType: 'PlaceOrder',
-      schemaVersion: 2,
+      schemaVersion: 3,
     });
-    expect(events[1]?.metadata).toMatchObject({ commandType: 'AddItem', schemaVersion: 1 });
+    expect(events[1]?.metadata).toMatchObject({ commandType: 'AddItem', schemaVersion: 2 });
   });
 
   it('refuses an invalid transition and a missing order, appending nothing', async () => {
@@ -182,7 +186,7 @@ describe('concurrency', () => {
         { sku: 'SKU-1', quantity: 2 },
         { sku: 'SKU-9', quantity: sum },
       ],
-      totalCents: 2 * 1999 + sum * 100,
+      totalMinor: 2 * 1999 + sum * 100,
     });
 
     const versions = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.version] : []));
@@ -209,7 +213,7 @@ describe('events written by older code', () => {
     ['schemaVersion 1', { schemaVersion: 1 }],
     ['no schemaVersion', {}],
   ])(
-    'an OrderPlaced v1 (%s) is read as v2 by the aggregate; the stored event stays as it was',
+    'an OrderPlaced v1 (%s) is read as the current version by the aggregate; the stored event stays as it was',
     async (_, metadata) => {
       const bus = createOrderCommandHandlers({ store });
       const orderId = randomUUID();
@@ -226,16 +230,21 @@ describe('events written by older code', () => {
       expect(itemAdded?.data).toMatchObject({
         customerId: 'customer-old',
         placedAt: '2024-12-31T23:59:00.000Z',
-        totalCents: v1Total + 200,
+        minorUnits: 2,
+        totalMinor: v1Total + 200,
         items: [
-          { sku: 'OLD-1', quantity: 3, unitPriceCents: 29 },
-          { sku: 'OLD-2', quantity: 1, unitPriceCents: 1250 },
-          { sku: 'SKU-9', quantity: 2, unitPriceCents: 100 },
+          { sku: 'OLD-1', quantity: 3, unitPriceMinor: 29 },
+          { sku: 'OLD-2', quantity: 1, unitPriceMinor: 1250 },
+          { sku: 'SKU-9', quantity: 2, unitPriceMinor: 100 },
         ],
       });
-      expect(orderConfirmed?.data).toMatchObject({ totalCents: v1Total + 200 });
+      expect(orderConfirmed?.data).toMatchObject({ totalMinor: v1Total + 200 });
       expect(placed?.data).toEqual(v1(orderId));
-      expect(upcastOrderEvent(placed!).data).toMatchObject({ currency: 'USD', totalCents: v1Total });
+      expect(upcastOrderEvent(placed!).data).toMatchObject({
+        currency: 'USD',
+        minorUnits: 2,
+        totalMinor: v1Total,
+      });
     },
   );
 });

@@ -28,7 +28,7 @@ interface OrderSpec {
   orderId: string;
   customerId: string;
   placedAt: string;
-  totalCents: number;
+  totalMinor: number;
   status: OrderStatus;
 }
 
@@ -47,16 +47,16 @@ const scenario = (): { specs: OrderSpec[]; events: ProjectedOrderEvent[] } => {
       orderId: randomUUID(),
       customerId: customers[i % 3]!,
       placedAt: placedTimes[i % 3 === 0 ? 0 : i % 2 === 0 ? 1 : 2]!,
-      totalCents: prices[i % 4]!,
+      totalMinor: prices[i % 4]!,
       status: fates[i % 5]!,
     };
-    const o = anOrder({ ...spec, items: [{ sku: 'sku-a', quantity: 1, unitPriceCents: spec.totalCents }] });
+    const o = anOrder({ ...spec, items: [{ sku: 'sku-a', quantity: 1, unitPriceMinor: spec.totalMinor }] });
     events.push(o.placed());
     if (i % 7 === 3) {
       events.push(
-        o.itemAdded({ sku: 'sku-b', quantity: 2, unitPriceCents: 250 }, '2024-03-03T09:00:00.000Z'),
+        o.itemAdded({ sku: 'sku-b', quantity: 2, unitPriceMinor: 250 }, '2024-03-03T09:00:00.000Z'),
       );
-      spec.totalCents += 500;
+      spec.totalMinor += 500;
     }
     if (spec.status === 'confirmed' || spec.status === 'shipped')
       events.push(o.confirmed('2024-03-03T10:00:00Z'));
@@ -79,7 +79,7 @@ const { specs, events } = scenario();
 
 /** Redis order of a sorted set: score, then member bytes (UUIDs are ASCII). */
 const expectedIds = (sort: OrderSort, filter: (s: OrderSpec) => boolean = () => true): string[] => {
-  const score = (s: OrderSpec) => (sort.endsWith('createdAt') ? Date.parse(s.placedAt) : s.totalCents);
+  const score = (s: OrderSpec) => (sort.endsWith('createdAt') ? Date.parse(s.placedAt) : s.totalMinor);
   const ascending = specs
     .filter(filter)
     .sort((a, b) => score(a) - score(b) || (a.orderId < b.orderId ? -1 : 1))
@@ -118,7 +118,7 @@ describe('getOrderView', () => {
       orderId: shipped.orderId,
       customerId: shipped.customerId,
       status: 'shipped',
-      totalAmount: shipped.totalCents / 100,
+      totalAmount: shipped.totalMinor / 100,
       currency: 'USD',
       shippingAddress: { line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
       createdAt: shipped.placedAt,
@@ -287,7 +287,7 @@ describe('dailyRevenue', () => {
     const shipped = specs.filter((s) => s.status === 'shipped');
     const placedOn = (date: string) => specs.filter((s) => s.placedAt.startsWith(date)).length;
     const report = await readDailyRevenue(ctx, { from: '2024-02-29', to: '2024-03-06' });
-    const zero = { placed: 0, cancelled: 0, shipped: 0, revenue: 0 };
+    const zero = { placed: 0, cancelled: 0, shipped: 0, revenue: 0, revenueDecimal: '0.00' };
     expect(report.days).toEqual([
       { date: '2024-02-29', ...zero },
       { date: '2024-03-01', ...zero, placed: placedOn('2024-03-01') },
@@ -303,7 +303,8 @@ describe('dailyRevenue', () => {
         date: '2024-03-05',
         ...zero,
         shipped: shipped.length,
-        revenue: shipped.reduce((sum, s) => sum + s.totalCents, 0) / 100,
+        revenue: shipped.reduce((sum, s) => sum + s.totalMinor, 0) / 100,
+        revenueDecimal: (shipped.reduce((sum, s) => sum + s.totalMinor, 0) / 100).toFixed(2),
       },
       { date: '2024-03-06', ...zero },
     ]);
@@ -311,6 +312,8 @@ describe('dailyRevenue', () => {
 
   it('answers one day when from equals to', async () => {
     const report = await readDailyRevenue(ctx, { from: '2023-01-01', to: '2023-01-01' });
-    expect(report.days).toEqual([{ date: '2023-01-01', placed: 0, cancelled: 0, shipped: 0, revenue: 0 }]);
+    expect(report.days).toEqual([
+      { date: '2023-01-01', placed: 0, cancelled: 0, shipped: 0, revenue: 0, revenueDecimal: '0.00' },
+    ]);
   });
 });

@@ -63,7 +63,7 @@ export const openRebuildBench = async (label: string): Promise<RebuildBench> => 
   const placeOne = async (i: number): Promise<string> => {
     const orderId = randomUUID();
     const customerId = `customer-${i % 7}`;
-    const items = [{ sku: `SKU-${i % 5}`, quantity: 1 + (i % 3), unitPriceCents: 100 + ((i * 37) % 900) }];
+    const items = [{ sku: `SKU-${i % 5}`, quantity: 1 + (i % 3), unitPrice: (100 + ((i * 37) % 900)) / 100 }];
     const at = new Date(Date.parse(PLACED_AT) + i * 3_600_000).toISOString(); // spread over days
     await bus.dispatch(
       orderCommand('PlaceOrder', {

@@ -19,7 +19,7 @@ export const anAddress = (overrides: Partial<Address> = {}): Address => ({
 let nextPosition = 1n;
 
 const lineTotal = (items: OrderLine[]) =>
-  items.reduce((sum, { quantity, unitPriceCents }) => sum + quantity * unitPriceCents, 0);
+  items.reduce((sum, { quantity, unitPriceMinor }) => sum + quantity * unitPriceMinor, 0);
 
 /**
  * The events of one order's life, with revisions, totals and status that follow each other as the domain
@@ -31,12 +31,15 @@ export const anOrder = (init: {
   placedAt?: string;
   items?: OrderLine[];
   currency?: string;
+  /** Decimals of the amounts (2 unless said). */
+  minorUnits?: number;
   shippingAddress?: Address;
 }) => {
+  const minorUnits = init.minorUnits ?? 2;
   const orderId = init.orderId;
   const customerId = init.customerId ?? 'customer-1';
   const placedAt = init.placedAt ?? '2024-03-01T10:00:00.000Z';
-  let items = init.items ?? [{ sku: 'sku-1', quantity: 1, unitPriceCents: 1000 }];
+  let items = init.items ?? [{ sku: 'sku-1', quantity: 1, unitPriceMinor: 1000 }];
   let status: OrderStatus = 'pending';
   let revision = -1n;
 
@@ -53,7 +56,7 @@ export const anOrder = (init: {
       metadata: {},
     } as E;
   };
-  const facts = () => ({ orderId, customerId, placedAt, totalCents: lineTotal(items) });
+  const facts = () => ({ orderId, customerId, placedAt, minorUnits, totalMinor: lineTotal(items) });
 
   return {
     placed: () =>
@@ -63,11 +66,12 @@ export const anOrder = (init: {
         items,
         shippingAddress: init.shippingAddress ?? anAddress(),
         currency: init.currency ?? 'USD',
-        totalCents: lineTotal(items),
+        minorUnits,
+        totalMinor: lineTotal(items),
         placedAt,
       }),
     itemAdded: (line: OrderLine, addedAt: string) => {
-      const same = items.find((i) => i.sku === line.sku && i.unitPriceCents === line.unitPriceCents);
+      const same = items.find((i) => i.sku === line.sku && i.unitPriceMinor === line.unitPriceMinor);
       items = same
         ? items.map((i) => (i === same ? { ...i, quantity: i.quantity + line.quantity } : i))
         : [...items, line];

@@ -138,7 +138,7 @@ export const dailyRevenueFromEvents = async (store: EventStore) => {
         if (event.type === 'OrderCancelled') add(event.data.cancelledAt, 'cancelled', 1);
         if (event.type === 'OrderShipped') {
           add(event.data.shippedAt, 'shipped', 1);
-          add(event.data.shippedAt, 'revenueCents', event.data.totalCents);
+          add(event.data.shippedAt, `revenue:${event.data.minorUnits}`, event.data.totalMinor);
         }
       }
       const position = message.kind === 'event' ? message.event.position : message.position;

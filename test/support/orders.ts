@@ -33,19 +33,20 @@ export const paris: Address = { line1: '1 Rue de Rivoli', city: 'Paris', postalC
 export const PLACED_AT = '2026-01-10T09:00:00.000Z';
 export const LATER = '2026-01-10T10:00:00.000Z';
 
-/** An OrderPlaced as the aggregate itself would record it: 2 × 19.99 + 1 × 5.00 = 4498 cents. */
+/** An OrderPlaced as the aggregate itself would record it: 2 × 19.99 + 1 × 5.00 = 4498 hundredths. */
 export const orderPlaced = (orderId: string, customerId = 'customer-1'): OrderEvent => ({
   type: 'OrderPlaced',
   data: {
     orderId,
     customerId,
     items: [
-      { sku: 'SKU-1', quantity: 2, unitPriceCents: 1999 },
-      { sku: 'SKU-2', quantity: 1, unitPriceCents: 500 },
+      { sku: 'SKU-1', quantity: 2, unitPriceMinor: 1999 },
+      { sku: 'SKU-2', quantity: 1, unitPriceMinor: 500 },
     ],
     shippingAddress: berlin,
     currency: 'EUR',
-    totalCents: 4498,
+    minorUnits: 2,
+    totalMinor: 4498,
     placedAt: PLACED_AT,
   },
 });

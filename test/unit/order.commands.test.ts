@@ -8,11 +8,13 @@ import {
   type CancelOrder,
   CancelOrderBody,
   type ChangeShippingAddress,
-  hasAtMostTwoDecimals,
+  hasAtMostDecimals,
+  minorUnitsOf,
   type PlaceOrder,
   PlaceOrderBody,
   type ShipOrder,
   ShipOrderBody,
+  toMinor,
 } from '../../src/orders';
 
 const address = { line1: '1 Main Street', city: 'Springfield', postalCode: '12345', country: 'US' };
@@ -37,7 +39,7 @@ const withAddress = (patch: Record<string, unknown>) => ({
 });
 
 describe('PlaceOrderBody', () => {
-  it('turns a valid body into the command data: cents, default currency, codes uppercased, text trimmed', () => {
+  it('turns a valid body into the command data: default currency, codes uppercased, text trimmed', () => {
     const parsed = PlaceOrderBody.parse({
       ...order,
       items: [line, { sku: 'b.2_x-Y', quantity: 1, unitPrice: 0.29 }],
@@ -46,8 +48,8 @@ describe('PlaceOrderBody', () => {
     expect(parsed).toEqual({
       customerId: 'customer-1',
       items: [
-        { sku: 'SKU-1', quantity: 2, unitPriceCents: 1999 },
-        { sku: 'b.2_x-Y', quantity: 1, unitPriceCents: 29 },
+        { sku: 'SKU-1', quantity: 2, unitPrice: 19.99 },
+        { sku: 'b.2_x-Y', quantity: 1, unitPrice: 0.29 },
       ],
       shippingAddress: { line1: '1 Main Street', city: 'Springfield', postalCode: '12345', country: 'US' },
       currency: 'USD',
@@ -125,7 +127,7 @@ describe('PlaceOrderBody', () => {
       try {
         parseOrThrow(PlaceOrderBody, {
           customerId: '',
-          items: [line, { sku: 'ok', quantity: 0, unitPrice: 1.234 }],
+          items: [line, { sku: 'ok', quantity: 0, unitPrice: 1.23456 }],
           shippingAddress: { ...address, country: 'ZZ', zip: '1' },
           currency: 'ABC',
         });
@@ -155,32 +157,62 @@ describe('PlaceOrderBody', () => {
   });
 });
 
-describe('unit prices: at most 2 decimals, checked robustly', () => {
+describe('unit prices: as many decimals as the minor unit, checked robustly', () => {
   it.each([0, 0.01, 0.1, 0.29, 1, 19.99, 999_999.99, 1_000_000, 0.07, 1.1])(
-    '%s is a whole number of cents',
+    '%s has at most 2 decimals',
     (x) => {
-      expect(hasAtMostTwoDecimals(x)).toBe(true);
+      expect(hasAtMostDecimals(x, 2)).toBe(true);
     },
   );
 
   it.each([0.001, 1e-7, 1.005, 0.1 + 0.2, 19.999, Number.NaN, Number.POSITIVE_INFINITY, 1e21 + 0.5])(
-    '%s is not',
+    '%s has not',
     (x) => {
-      expect(hasAtMostTwoDecimals(x)).toBe(false);
+      expect(hasAtMostDecimals(x, 2)).toBe(false);
     },
   );
 
   it.each([
-    [0.29, 29],
-    [19.99, 1999],
-    [1234.56, 123456],
-    [999_999.99, 99_999_999],
-    [0.07, 7],
-  ])('%s becomes %s cents exactly', (unitPrice, cents) => {
-    expect(AddItemBody.parse({ sku: 'A', quantity: 1, unitPrice })).toEqual({
+    [1.5, 0, false],
+    [1500, 0, true],
+    [1.234, 3, true],
+    [1.2345, 3, false],
+    [0.0001, 4, true],
+    [999_999.999, 3, true],
+  ])('%s with %s decimals allowed: %s', (x, decimals, ok) => {
+    expect(hasAtMostDecimals(x, decimals)).toBe(ok);
+  });
+
+  it.each([
+    ['JPY', 0],
+    ['KRW', 0],
+    ['USD', 2],
+    ['EUR', 2],
+    ['KWD', 3],
+    ['BHD', 3],
+    ['CLF', 4],
+  ])('%s has %s decimals (ISO 4217)', (currency, decimals) => {
+    expect(minorUnitsOf(currency)).toBe(decimals);
+  });
+
+  it.each([
+    [0.29, 2, 29],
+    [19.99, 2, 1999],
+    [1234.56, 2, 123456],
+    [999_999.99, 2, 99_999_999],
+    [0.07, 2, 7],
+    [1.234, 3, 1234],
+    [999_999.999, 3, 999_999_999],
+    [1500, 0, 1500],
+  ])('%s at %s decimals is %s minor units exactly', (unitPrice, decimals, minor) => {
+    expect(toMinor(unitPrice, decimals)).toBe(minor);
+  });
+
+  it("keeps the decimal price in the command: the order's currency decides its unit", () => {
+    expect(AddItemBody.parse({ sku: 'A', quantity: 1, unitPrice: 1.234 })).toEqual({
       sku: 'A',
       quantity: 1,
-      unitPriceCents: cents,
+      unitPrice: 1.234,
     });
   });
 });

@@ -6,7 +6,7 @@ import { berlin, LATER, orderCommand, orderPlaced, PLACED_AT, paris } from '../s
 
 const given = givenWhenThen(orderDecider);
 const orderId = '3f0c2a4e-8d1b-4c5e-9f6a-7b8c9d0e1f2a';
-const facts = { orderId, customerId: 'customer-1', placedAt: PLACED_AT, totalCents: 4498 };
+const facts = { orderId, customerId: 'customer-1', placedAt: PLACED_AT, minorUnits: 2, totalMinor: 4498 };
 
 // ── History: one per state the order can be in ──
 const placed = orderPlaced(orderId);
@@ -37,13 +37,13 @@ const commands = {
     at: PLACED_AT,
     customerId: 'customer-1',
     items: [
-      { sku: 'SKU-1', quantity: 2, unitPriceCents: 1999 },
-      { sku: 'SKU-2', quantity: 1, unitPriceCents: 500 },
+      { sku: 'SKU-1', quantity: 2, unitPrice: 19.99 },
+      { sku: 'SKU-2', quantity: 1, unitPrice: 5 },
     ],
     shippingAddress: berlin,
     currency: 'EUR',
   }),
-  AddItem: orderCommand('AddItem', { orderId, at: LATER, sku: 'SKU-3', quantity: 3, unitPriceCents: 250 }),
+  AddItem: orderCommand('AddItem', { orderId, at: LATER, sku: 'SKU-3', quantity: 3, unitPrice: 2.5 }),
   ChangeShippingAddress: orderCommand('ChangeShippingAddress', {
     orderId,
     at: LATER,
@@ -80,14 +80,14 @@ const expected: Record<keyof typeof histories, Record<OrderCommand['type'], Outc
         type: 'OrderItemAdded',
         data: {
           ...facts,
-          totalCents: 4498 + 750,
+          totalMinor: 4498 + 750,
           sku: 'SKU-3',
           quantity: 3,
-          unitPriceCents: 250,
+          unitPriceMinor: 250,
           items: [
-            { sku: 'SKU-1', quantity: 2, unitPriceCents: 1999 },
-            { sku: 'SKU-2', quantity: 1, unitPriceCents: 500 },
-            { sku: 'SKU-3', quantity: 3, unitPriceCents: 250 },
+            { sku: 'SKU-1', quantity: 2, unitPriceMinor: 1999 },
+            { sku: 'SKU-2', quantity: 1, unitPriceMinor: 500 },
+            { sku: 'SKU-3', quantity: 3, unitPriceMinor: 250 },
           ],
           addedAt: LATER,
         },

@@ -52,7 +52,7 @@ describe('customer-orders projection', () => {
   it('ignores events that do not change the lists', () => {
     const o = order();
     o.placed();
-    const added = o.itemAdded({ sku: 'x', quantity: 1, unitPriceCents: 1 }, '2024-03-01T11:00:00Z');
+    const added = o.itemAdded({ sku: 'x', quantity: 1, unitPriceMinor: 1 }, '2024-03-01T11:00:00Z');
     expect(writesOf(customerOrders, added)).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dailyRevenue } from '../../src/orders';
+import { dailyRevenue, revenueOf } from '../../src/orders';
 import { anOrder, writesOf } from '../support/order-events';
 
 const hincrby = (date: string, field: string, by: number) => ({
@@ -19,14 +19,14 @@ describe('daily-revenue projection', () => {
     const writes = writesOf(
       dailyRevenue,
       o.placed(),
-      o.itemAdded({ sku: 'b', quantity: 2, unitPriceCents: 1250 }, '2024-03-01T11:00:00Z'),
+      o.itemAdded({ sku: 'b', quantity: 2, unitPriceMinor: 1250 }, '2024-03-01T11:00:00Z'),
       o.confirmed('2024-03-02T09:00:00Z'),
       o.shipped('2024-03-04T08:00:00Z', 'T-1'),
     );
     expect(writes).toEqual([
       hincrby('2024-03-01', 'placed', 1),
       hincrby('2024-03-04', 'shipped', 1),
-      hincrby('2024-03-04', 'revenueCents', 3500),
+      hincrby('2024-03-04', 'revenue:2', 3500),
     ]);
   });
 
@@ -42,10 +42,62 @@ describe('daily-revenue projection', () => {
     const o = anOrder({ orderId: 'o-1' });
     o.placed();
     const events = [
-      o.itemAdded({ sku: 'b', quantity: 1, unitPriceCents: 1 }, '2024-03-01T11:00:00Z'),
+      o.itemAdded({ sku: 'b', quantity: 1, unitPriceMinor: 1 }, '2024-03-01T11:00:00Z'),
       o.addressChanged({ line1: 'x', city: 'y', postalCode: 'z', country: 'DE' }, '2024-03-01T12:00:00Z'),
       o.confirmed('2024-03-01T13:00:00Z'),
     ];
     expect(writesOf(dailyRevenue, ...events)).toEqual([]);
+  });
+
+  it('sums revenue per number of decimals, so yen and dinars each stay in their own minor unit', () => {
+    const yen = anOrder({
+      orderId: 'o-y',
+      currency: 'JPY',
+      minorUnits: 0,
+      items: [{ sku: 'a', quantity: 2, unitPriceMinor: 1500 }],
+    });
+    const dinar = anOrder({
+      orderId: 'o-k',
+      currency: 'KWD',
+      minorUnits: 3,
+      items: [{ sku: 'a', quantity: 1, unitPriceMinor: 1234 }],
+    });
+    yen.placed();
+    dinar.placed();
+    expect(
+      writesOf(dailyRevenue, yen.shipped('2024-03-04T08:00:00Z'), dinar.shipped('2024-03-04T09:00:00Z')),
+    ).toEqual([
+      hincrby('2024-03-04', 'shipped', 1),
+      hincrby('2024-03-04', 'revenue:0', 3000),
+      hincrby('2024-03-04', 'shipped', 1),
+      hincrby('2024-03-04', 'revenue:3', 1234),
+    ]);
+  });
+});
+
+describe("reading a day's revenue", () => {
+  it('adds the sums of each number of decimals exactly, at the largest', () => {
+    expect(
+      revenueOf({ shipped: '3', 'revenue:0': '3000', 'revenue:2': '1999', 'revenue:3': '1234' }),
+    ).toEqual({
+      revenue: 3021.224,
+      revenueDecimal: '3021.224',
+    });
+  });
+
+  it('keeps every unit past 2^53 in the decimal string', () => {
+    const huge = (2n ** 53n + 1n).toString(); // 9007199254740993 hundredths
+    expect(revenueOf({ 'revenue:2': huge, 'revenue:0': '1' }).revenueDecimal).toBe('90071992547410.93');
+  });
+
+  it('reads a generation built by the previous version (revenueCents, hundredths) while the new one is rebuilt', () => {
+    expect(revenueOf({ placed: '1', revenueCents: '4498' })).toEqual({
+      revenue: 44.98,
+      revenueDecimal: '44.98',
+    });
+  });
+
+  it('answers zero for a day without shipments', () => {
+    expect(revenueOf({ placed: '2' })).toEqual({ revenue: 0, revenueDecimal: '0.00' });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { orderView } from '../../src/orders';
+import { orderView, toOrderView } from '../../src/orders';
 import { anAddress, anOrder, writesOf } from '../support/order-events';
 
 const order = () =>
@@ -7,7 +7,7 @@ const order = () =>
     orderId: 'o-1',
     customerId: 'c-1',
     placedAt: '2024-03-01T10:00:00.000Z',
-    items: [{ sku: 'sku-1', quantity: 2, unitPriceCents: 1999 }],
+    items: [{ sku: 'sku-1', quantity: 2, unitPriceMinor: 1999 }],
   });
 
 describe('order-view projection', () => {
@@ -20,7 +20,16 @@ describe('order-view projection', () => {
         args: [
           ...['orderId', 'o-1', 'customerId', 'c-1', 'status', 'pending'],
           ...['items', JSON.stringify([{ sku: 'sku-1', quantity: 2, unitPrice: 19.99 }])],
-          ...['totalCents', '3998', 'currency', 'USD', 'shippingAddress', JSON.stringify(anAddress())],
+          ...[
+            'totalMinor',
+            '3998',
+            'minorUnits',
+            '2',
+            'currency',
+            'USD',
+            'shippingAddress',
+            JSON.stringify(anAddress()),
+          ],
           ...[
             'createdAt',
             '2024-03-01T10:00:00.000Z',
@@ -39,7 +48,7 @@ describe('order-view projection', () => {
     const [, added] = writesOf(
       orderView,
       o.placed(),
-      o.itemAdded({ sku: 'sku-2', quantity: 1, unitPriceCents: 5 }, '2024-03-01T11:00:00.000Z'),
+      o.itemAdded({ sku: 'sku-2', quantity: 1, unitPriceMinor: 5 }, '2024-03-01T11:00:00.000Z'),
     );
     const items = [
       { sku: 'sku-1', quantity: 2, unitPrice: 19.99 },
@@ -49,7 +58,7 @@ describe('order-view projection', () => {
       command: 'HSET',
       key: 'order:o-1',
       args: [
-        ...['items', JSON.stringify(items), 'totalCents', '4003'],
+        ...['items', JSON.stringify(items), 'totalMinor', '4003'],
         ...['updatedAt', '2024-03-01T11:00:00.000Z', 'version', '1'],
       ],
     });
@@ -114,5 +123,34 @@ describe('order-view projection', () => {
       ...['status', 'cancelled', 'cancellationReason', 'changed my mind'],
       ...['updatedAt', '2024-03-02T00:00:00.000Z', 'version', '1'],
     ]);
+  });
+});
+
+describe('reading a stored view', () => {
+  const stored = {
+    orderId: 'o-1',
+    customerId: 'c-1',
+    status: 'pending',
+    items: JSON.stringify([{ sku: 'a', quantity: 2, unitPrice: 1.234 }]),
+    currency: 'KWD',
+    shippingAddress: JSON.stringify(anAddress()),
+    createdAt: '2024-03-01T10:00:00.000Z',
+    updatedAt: '2024-03-01T10:00:00.000Z',
+    version: '0',
+  };
+
+  it('turns the total in minor units into a decimal with the order’s decimals', () => {
+    expect(toOrderView({ ...stored, totalMinor: '2468', minorUnits: '3' })?.totalAmount).toBe(2.468);
+    expect(
+      toOrderView({ ...stored, currency: 'JPY', totalMinor: '1500', minorUnits: '0' })?.totalAmount,
+    ).toBe(1500);
+  });
+
+  it('reads a view written by the previous version (totalCents) while the new generation is rebuilt', () => {
+    expect(toOrderView({ ...stored, totalCents: '4498' })?.totalAmount).toBe(44.98);
+  });
+
+  it('answers null while the total is not there yet', () => {
+    expect(toOrderView(stored)).toBeNull();
   });
 });

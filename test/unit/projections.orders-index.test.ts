@@ -5,7 +5,7 @@ import { anOrder, writesOf } from '../support/order-events';
 const placedAt = '2024-03-01T10:00:00.000Z';
 const createdScore = String(Date.parse(placedAt));
 const order = () =>
-  anOrder({ orderId: 'o-1', placedAt, items: [{ sku: 'a', quantity: 3, unitPriceCents: 250 }] });
+  anOrder({ orderId: 'o-1', placedAt, items: [{ sku: 'a', quantity: 3, unitPriceMinor: 250 }] });
 
 const zadd = (key: string, score: string) => ({ command: 'ZADD', key, args: [score, 'o-1'] });
 
@@ -13,23 +13,23 @@ describe('orders-index projection', () => {
   it('indexes a placed order by createdAt and by total, in all and in pending', () => {
     expect(writesOf(ordersIndex, order().placed())).toEqual([
       zadd('created:all', createdScore),
-      zadd('total:all', '750'),
+      zadd('total:all', '7.5'),
       zadd('created:pending', createdScore),
-      zadd('total:pending', '750'),
+      zadd('total:pending', '7.5'),
     ]);
   });
 
   it('rescores the total lists when an item is added', () => {
     const o = order();
     o.placed();
-    const added = o.itemAdded({ sku: 'b', quantity: 2, unitPriceCents: 125 }, '2024-03-01T11:00:00Z');
-    expect(writesOf(ordersIndex, added)).toEqual([zadd('total:all', '1000'), zadd('total:pending', '1000')]);
+    const added = o.itemAdded({ sku: 'b', quantity: 2, unitPriceMinor: 125 }, '2024-03-01T11:00:00Z');
+    expect(writesOf(ordersIndex, added)).toEqual([zadd('total:all', '10'), zadd('total:pending', '10')]);
   });
 
   it('moves a status change between status lists with the current total', () => {
     const o = order();
     o.placed();
-    o.itemAdded({ sku: 'b', quantity: 1, unitPriceCents: 50 }, '2024-03-01T11:00:00Z');
+    o.itemAdded({ sku: 'b', quantity: 1, unitPriceMinor: 50 }, '2024-03-01T11:00:00Z');
     const writes = writesOf(ordersIndex, o.confirmed('2024-03-02T00:00:00Z'));
     const removedFrom = writes.filter((w) => w.command === 'ZREM').map((w) => w.key);
     expect(removedFrom.sort()).toEqual(
@@ -44,7 +44,7 @@ describe('orders-index projection', () => {
     );
     expect(writes.filter((w) => w.command === 'ZADD')).toEqual([
       zadd('created:confirmed', createdScore),
-      zadd('total:confirmed', '800'),
+      zadd('total:confirmed', '8'),
     ]);
   });
 
@@ -82,5 +82,26 @@ describe('orders-index projection', () => {
         o.addressChanged({ line1: 'x', city: 'y', postalCode: 'z', country: 'DE' }, placedAt),
       ),
     ).toEqual([]);
+  });
+});
+
+describe('orders-index scores across currencies', () => {
+  it('scores the total as a decimal amount, so yen, dollars and dinars compare at face value', () => {
+    const yen = anOrder({
+      orderId: 'o-1',
+      placedAt,
+      currency: 'JPY',
+      minorUnits: 0,
+      items: [{ sku: 'a', quantity: 1, unitPriceMinor: 1500 }],
+    });
+    const dinar = anOrder({
+      orderId: 'o-1',
+      placedAt,
+      currency: 'KWD',
+      minorUnits: 3,
+      items: [{ sku: 'a', quantity: 1, unitPriceMinor: 1234 }],
+    });
+    expect(writesOf(ordersIndex, yen.placed())).toContainEqual(zadd('total:all', '1500'));
+    expect(writesOf(ordersIndex, dinar.placed())).toContainEqual(zadd('total:all', '1.234'));
   });
 });

@@ -37,13 +37,18 @@ export const customerOrdersKeys = {
 export const ordersIndexKeys = {
   /** Sorted set of order ids, score = createdAt in ms. */
   byCreatedAt: (status: StatusFilter = 'all'): string => `created:${status}`,
-  /** Sorted set of order ids, score = total in cents. */
+  /** Sorted set of order ids, score = total as a decimal amount (19.99). */
   byTotal: (status: StatusFilter = 'all'): string => `total:${status}`,
 };
 
 export const dailyRevenueKeys = {
-  /** Hash of counters of one UTC day (`YYYY-MM-DD`): placed, cancelled, shipped, revenueCents. */
+  /**
+   * Hash of counters of one UTC day (`YYYY-MM-DD`): placed, cancelled, shipped, and the revenue per number of
+   * decimals (`revenue:2` in hundredths, `revenue:0` in whole units…), each an exact 64-bit integer.
+   */
   day: (date: string): string => `day:${date}`,
+  /** The revenue field of amounts with `minorUnits` decimals. */
+  revenueField: (minorUnits: number): string => `revenue:${minorUnits}`,
 };
 
 /** Score of a time in the sorted sets; throws on a bad time so the event is parked instead of failing a batch. */

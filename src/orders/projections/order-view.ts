@@ -1,11 +1,16 @@
 import { defineProjection, type ProjectedEvent, type WriteBatch } from '../../readmodel';
 import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderLine } from '../events';
+import { fromMinor } from '../money';
 import { orderViewKeys, projectionNames } from './keys';
 
-/** Lines as the API shows them: unitPrice a decimal number (cents / 100 prints with at most 2 decimals). */
-export const viewItems = (items: OrderLine[]): string =>
+/** Lines as the API shows them: unitPrice a decimal number with the order's decimals at most. */
+export const viewItems = (items: OrderLine[], minorUnits: number): string =>
   JSON.stringify(
-    items.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPrice: unitPriceCents / 100 })),
+    items.map(({ sku, quantity, unitPriceMinor }) => ({
+      sku,
+      quantity,
+      unitPrice: fromMinor(unitPriceMinor, minorUnits),
+    })),
   );
 
 /** Every event stamps the view, so `version` answers read-your-writes (`minVersion`). */
@@ -20,7 +25,8 @@ const updateView = (
 
 export default defineProjection<OrderEvent>({
   name: projectionNames.orderView,
-  version: 1,
+  // 2: amounts in the order's minor unit (totalMinor, minorUnits) instead of totalCents.
+  version: 2,
   streams: [ORDER_STREAM_PREFIX],
   handlers: {
     OrderPlaced: (e, w) => {
@@ -29,15 +35,17 @@ export default defineProjection<OrderEvent>({
         orderId: data.orderId,
         customerId: data.customerId,
         status: 'pending',
-        items: viewItems(data.items),
-        totalCents: data.totalCents,
+        items: viewItems(data.items, data.minorUnits),
+        totalMinor: data.totalMinor,
+        minorUnits: data.minorUnits,
         currency: data.currency,
         shippingAddress: JSON.stringify(data.shippingAddress),
         createdAt: data.placedAt,
       });
     },
     OrderItemAdded: (e, w) => {
-      updateView(w, e, e.data.addedAt, { items: viewItems(e.data.items), totalCents: e.data.totalCents });
+      const { items, minorUnits, totalMinor, addedAt } = e.data;
+      updateView(w, e, addedAt, { items: viewItems(items, minorUnits), totalMinor });
     },
     ShippingAddressChanged: (e, w) => {
       updateView(w, e, e.data.changedAt, { shippingAddress: JSON.stringify(e.data.shippingAddress) });

@@ -1,17 +1,22 @@
 import { defineProjection, type WriteBatch } from '../../readmodel';
 import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderStatus } from '../events';
+import { fromMinor } from '../money';
 import { epochMs, orderStatuses, ordersIndexKeys, projectionNames } from './keys';
 
 interface OrderRef {
   orderId: string;
   placedAt: string;
-  totalCents: number;
+  minorUnits: number;
+  totalMinor: number;
 }
 
-const indexIn = (w: WriteBatch, { orderId, placedAt, totalCents }: OrderRef, list: OrderStatus | 'all') =>
+/** The score of the total lists: the amount as a decimal, so orders with different minor units compare. */
+const totalScore = ({ totalMinor, minorUnits }: OrderRef): number => fromMinor(totalMinor, minorUnits);
+
+const indexIn = (w: WriteBatch, order: OrderRef, list: OrderStatus | 'all') =>
   w
-    .zadd(ordersIndexKeys.byCreatedAt(list), epochMs(placedAt), orderId)
-    .zadd(ordersIndexKeys.byTotal(list), totalCents, orderId);
+    .zadd(ordersIndexKeys.byCreatedAt(list), epochMs(order.placedAt), order.orderId)
+    .zadd(ordersIndexKeys.byTotal(list), totalScore(order), order.orderId);
 
 /** Leaves every other status list, so membership depends only on the latest event (see customer-orders). */
 const moveToStatus = (w: WriteBatch, order: OrderRef, status: OrderStatus) => {
@@ -27,7 +32,8 @@ const moveToStatus = (w: WriteBatch, order: OrderRef, status: OrderStatus) => {
 
 export default defineProjection<OrderEvent>({
   name: projectionNames.ordersIndex,
-  version: 1,
+  // 2: totals scored as decimal amounts (v1 scored hundredths).
+  version: 2,
   streams: [ORDER_STREAM_PREFIX],
   handlers: {
     OrderPlaced: ({ data }, w) => {
@@ -36,8 +42,8 @@ export default defineProjection<OrderEvent>({
     },
     // Items change only while pending (docs/api.md, the lifecycle), so the new total belongs in the pending list.
     OrderItemAdded: ({ data }, w) => {
-      w.zadd(ordersIndexKeys.byTotal('all'), data.totalCents, data.orderId);
-      w.zadd(ordersIndexKeys.byTotal('pending'), data.totalCents, data.orderId);
+      w.zadd(ordersIndexKeys.byTotal('all'), totalScore(data), data.orderId);
+      w.zadd(ordersIndexKeys.byTotal('pending'), totalScore(data), data.orderId);
     },
     OrderConfirmed: ({ data }, w) => moveToStatus(w, data, 'confirmed'),
     OrderShipped: ({ data }, w) => moveToStatus(w, data, 'shipped'),
