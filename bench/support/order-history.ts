@@ -60,7 +60,7 @@ export function* orderHistory(
   const line = () => ({
     sku: `SKU-${Math.floor(random() * 500)}`,
     quantity: 1 + Math.floor(random() * 5),
-    unitPriceCents: 100 + Math.floor(random() * 20_000),
+    unitPrice: (100 + Math.floor(random() * 20_000)) / 100,
   });
   const start = Date.parse('2025-10-01T00:00:00.000Z');
   const stepMs = (days * 86_400_000) / totalEvents;

@@ -138,6 +138,7 @@ const ReplaySchema = z
 const adminErrors = problemResponses({
   401: 'No bearer token, or not the admin token (with WWW-Authenticate: Bearer)',
   403: 'ADMIN_TOKEN is not set: the admin API is disabled',
+  429: '10 failed attempts from this address within a minute: refused until the minute is over, with Retry-After',
   503: 'Redis (the read model), or for the list the event store, is unreachable; for a replay, no process runs the projection; with Retry-After',
 });
 const unknownProjection = problemResponses({ 404: 'No projection of that name' });
