@@ -1,12 +1,12 @@
-import type { EventStore } from './event-store';
-import type { SqliteEventStoreOptions } from './sqlite';
+import type { EventStore } from './event-store.js';
+import type { SqliteEventStoreOptions } from './sqlite.js';
 
 export type EventStoreLocation =
   | { kind: 'sqlite'; path: string; options: SqliteEventStoreOptions } // ':memory:' for a throwaway store
   | { kind: 'esdb'; connectionString: string };
 
 // Tuning a SQLite URL may carry after `?`: sqlite:<path>?busyTimeoutMs=200&pollIntervalMs=100
-const SQLITE_OPTIONS = ['busyTimeoutMs', 'pollIntervalMs', 'pageSize'] as const;
+const SQLITE_OPTIONS = ['busyTimeoutMs', 'foreignCommitCheckMs', 'pollIntervalMs', 'pageSize'] as const;
 type SqliteOptionName = (typeof SQLITE_OPTIONS)[number];
 const MAX_OPTION_VALUE = 600_000;
 
@@ -55,9 +55,9 @@ export const parseEventStoreUrl = (url: string): EventStoreLocation => {
 export const openEventStore = async (url: string): Promise<EventStore> => {
   const location = parseEventStoreUrl(url);
   if (location.kind === 'sqlite') {
-    const { SqliteEventStore } = await import('./sqlite');
+    const { SqliteEventStore } = await import('./sqlite.js');
     return SqliteEventStore.open(location.path, location.options);
   }
-  const { EsdbEventStore } = await import('./esdb');
+  const { EsdbEventStore } = await import('./esdb.js');
   return EsdbEventStore.connect(location.connectionString);
 };

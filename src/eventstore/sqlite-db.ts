@@ -1,8 +1,14 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Position, RecordedEvent, StreamName, StreamRevision, SubscriptionMessage } from './event-store';
-import { EventStoreUnavailable } from './event-store';
+import type {
+  Position,
+  RecordedEvent,
+  StreamName,
+  StreamRevision,
+  SubscriptionMessage,
+} from './event-store.js';
+import { EventStoreUnavailable } from './event-store.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -103,6 +109,8 @@ export const prepareStatements = (db: SqliteDatabase) => ({
     .raw(true),
   headPosition: db.prepare<[], { head: Position | null }>('SELECT max(position) AS head FROM events'),
   ping: db.prepare<[], { ok: bigint }>('SELECT 1 AS ok'),
+  /** Changes when another connection commits to the file (never for this connection's own commits). */
+  dataVersion: db.prepare<[], bigint>('PRAGMA data_version').pluck(),
 });
 
 export type Statements = ReturnType<typeof prepareStatements>;

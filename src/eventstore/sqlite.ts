@@ -9,11 +9,11 @@ import type {
   StreamRevision,
   SubscribeOptions,
   Subscription,
-} from './event-store';
-import { EventStoreUnavailable } from './event-store';
-import type { GroupCommitStats } from './sqlite-append';
-import { GroupCommit } from './sqlite-append';
-import type { SqliteDatabase, Statements } from './sqlite-db';
+} from './event-store.js';
+import { EventStoreUnavailable } from './event-store.js';
+import type { GroupCommitStats } from './sqlite-append.js';
+import { GroupCommit } from './sqlite-append.js';
+import type { SqliteDatabase, Statements } from './sqlite-db.js';
 import {
   EventPage,
   FileIdentity,
@@ -22,15 +22,18 @@ import {
   ROW,
   toRecordedEvent,
   toUnavailable,
-} from './sqlite-db';
-import { SqliteSubscription } from './sqlite-subscription';
+} from './sqlite-db.js';
+import { SqliteSubscription } from './sqlite-subscription.js';
+import { ForeignCommitWatch } from './sqlite-watch.js';
 
-export type { GroupCommitStats } from './sqlite-append';
+export type { GroupCommitStats } from './sqlite-append.js';
 
 export interface SqliteEventStoreOptions {
   /** How long a write waits for another connection's lock before failing (EventStoreUnavailable). */
   busyTimeoutMs?: number;
-  /** How often live subscriptions look for events appended by another process on the same file. */
+  /** How often the store checks whether another process appended to the same file (PRAGMA data_version). */
+  foreignCommitCheckMs?: number;
+  /** How often a waiting subscription reads again anyway: a safety net behind the check above. */
   pollIntervalMs?: number;
   /** Rows read per query by readStream and subscriptions. */
   pageSize?: number;
@@ -38,7 +41,8 @@ export interface SqliteEventStoreOptions {
 
 const DEFAULTS: Required<SqliteEventStoreOptions> = {
   busyTimeoutMs: 5000,
-  pollIntervalMs: 500,
+  foreignCommitCheckMs: 10,
+  pollIntervalMs: 1000,
   pageSize: 500,
 };
 
@@ -46,8 +50,8 @@ const DEFAULTS: Required<SqliteEventStoreOptions> = {
  * The embedded event store: one SQLite file (WAL, synchronous=FULL), or ':memory:' for a throwaway one.
  *
  * - Appends made in the same turn of the event loop are written in one transaction (group commit).
- * - Live subscriptions are woken in-process by appends, and poll every `pollIntervalMs` so that another
- *   process writing the same file is seen too (with that much delay).
+ * - Live subscriptions are woken in-process by appends; appends by another process on the same file are
+ *   noticed within `foreignCommitCheckMs` (PRAGMA data_version), with a `pollIntervalMs` read as a backstop.
  * - better-sqlite3 is synchronous: a write waiting on another process's lock blocks this process's
  *   event loop for up to `busyTimeoutMs`.
  */
@@ -66,12 +70,22 @@ export class SqliteEventStore implements EventStore {
   #closing: Promise<void> | undefined;
 
   readonly #file: FileIdentity | undefined;
+  /** Undefined for ':memory:', which no other connection can write. */
+  readonly #foreignCommits: ForeignCommitWatch | undefined;
 
   private constructor(db: SqliteDatabase, path: string, tuning: Required<SqliteEventStoreOptions>) {
     this.#db = db;
     this.#tuning = tuning;
     this.#file = FileIdentity.of(path);
     this.#statements = prepareStatements(db);
+    this.#foreignCommits =
+      path === ':memory:'
+        ? undefined
+        : new ForeignCommitWatch(
+            () => this.#statements.dataVersion.get(),
+            tuning.foreignCommitCheckMs,
+            () => this.#wakeSubscribers(),
+          );
     this.#groupCommit = new GroupCommit(
       db,
       this.#statements,
@@ -130,12 +144,16 @@ export class SqliteEventStore implements EventStore {
         readPage: (after, limit) => this.#readAllPage(after, limit),
         finishedPage: (page, finisher) => this.#finishedPage(page, finisher),
         onNextAppend: (listener) => this.#onNextAppend(listener),
-        forget: (ended) => this.#subscriptions.delete(ended),
+        forget: (ended) => {
+          this.#subscriptions.delete(ended);
+          if (this.#subscriptions.size === 0) this.#foreignCommits?.stop();
+        },
       },
       opts,
       this.#tuning,
     );
     this.#subscriptions.add(subscription);
+    this.#foreignCommits?.start();
     return subscription;
   }
 
@@ -166,6 +184,7 @@ export class SqliteEventStore implements EventStore {
     this.#groupCommit.flush();
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
+    this.#foreignCommits?.stop();
     this.#db.close();
   }
 

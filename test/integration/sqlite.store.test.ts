@@ -136,6 +136,19 @@ describe('SqliteEventStore', () => {
     });
   });
 
+  it('given two stores on one file and no poll, when the first appends, then a subscription of the second is woken by the data_version check', async () => {
+    const file = join(dir, 'watched.sqlite');
+    const writer = openStore(file);
+    // The backstop read would come after a minute: only the PRAGMA data_version check can wake it in time.
+    const watcher = openStore(file, { pollIntervalMs: 60_000 });
+    const reader = subscribe(watcher, { from: await watcher.headPosition() });
+    await reader.untilCaughtUp();
+    const seeing = reader.events(1, 5000);
+    const appended = await writer.append('watched', [newEvent()], { expectedRevision: 'no_stream' });
+    const [seen] = await seeing;
+    expect(seen!.position).toBe(appended.position);
+  });
+
   it('given live subscribers, when the store closes, then their pending next() resolves done', async () => {
     const store = openStore(':memory:');
     const reader = subscribe(store, { from: 'start' });
