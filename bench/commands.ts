@@ -3,7 +3,7 @@ import type { Bench, BenchArgs } from './support/bench';
 import { type LoadResult, runAutocannon } from './support/http-load';
 import { orderBody } from './support/order-body';
 import { say } from './support/report';
-import { loadBareHono, loadService, printComparison } from './support/targets';
+import { loadBareHono, loadMinimalAppend, loadService, printComparison } from './support/targets';
 
 const WARMUP_S = 3;
 
@@ -32,7 +32,8 @@ const load = async (url: string, args: BenchArgs): Promise<LoadResult> => {
 
 export const commandsBench: Bench = {
   name: 'commands',
-  summary: 'POST /orders per second over HTTP (autocannon), service vs bare Hono',
+  summary:
+    'POST /orders per second over HTTP (autocannon), service vs the minimal SQLite append and bare Hono',
   inDefault: true,
   run: async (args) => {
     const connections = args.connections ?? 50;
@@ -46,6 +47,6 @@ export const commandsBench: Bench = {
       await loadService(args, 'commands', 'all', run),
       await loadService(args, 'commands', 'api', run),
     ];
-    printComparison(ours, await loadBareHono('commands', run));
+    printComparison(ours, [await loadMinimalAppend('commands', run), await loadBareHono('commands', run)]);
   },
 };

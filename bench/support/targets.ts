@@ -5,7 +5,7 @@ import { openRedis } from '../../src/redis';
 import { type BenchArgs, profilingFor, reportProfile, tempStore } from './bench';
 import { describeStatuses, type LoadResult } from './http-load';
 import { processMemory } from './machine';
-import { startBareHono, startService } from './processes';
+import { startBaseline, startService } from './processes';
 import { BENCH_REDIS_URL, benchPrefix, cleanUpPrefix } from './redis';
 import { fmtInt, fmtMiB, fmtMs, fmtRatio, note, say, table } from './report';
 
@@ -30,7 +30,7 @@ const orderViewCheckpoint = async (prefix: string): Promise<string> => {
   }
 };
 
-/** Starts src/main.ts (own temp SQLite file, own REDIS_PREFIX), loads it, stops it, cleans up. */
+/** Starts the compiled service (dist/main.js; own temp SQLite file, own REDIS_PREFIX), loads it, stops it, cleans up. */
 export const loadService = async (
   args: BenchArgs,
   bench: string,
@@ -50,8 +50,8 @@ export const loadService = async (
   const service = await startService(env, profiling.nodeArgs);
   const label =
     role === 'all'
-      ? 'ours (src/main.ts, ROLE=all: API + 4 projectors, SQLite + Redis)'
-      : 'ours (src/main.ts, ROLE=api: no projectors in the process)';
+      ? 'ours (dist/main.js, ROLE=all: API + 4 projectors, SQLite + Redis)'
+      : 'ours (dist/main.js, ROLE=api: no projectors in the process)';
   try {
     note(`${bench}: loading the service (ROLE=${role}) at ${service.url}`);
     const result = await load(service.url);
@@ -66,16 +66,42 @@ export const loadService = async (
   }
 };
 
-export const loadBareHono = async (bench: string, load: Load): Promise<TargetRun> => {
-  const bare = await startBareHono();
+/** Starts a baseline server of bench/baseline/, loads it, stops it. */
+export const loadBaseline = async (
+  bench: string,
+  baseline: { label: string; script: string; env?: Record<string, string> },
+  load: Load,
+): Promise<TargetRun> => {
+  const server = await startBaseline(baseline.script, baseline.env);
   try {
-    note(`${bench}: loading the bare Hono baseline at ${bare.url}`);
-    const result = await load(bare.url);
-    const peakRss = processMemory(bare.process.pid)?.peak;
-    return { label: 'baseline (bare Hono, JSON.parse only)', result, ...(peakRss ? { peakRss } : {}) };
+    note(`${bench}: loading ${baseline.label} at ${server.url}`);
+    const result = await load(server.url);
+    const peakRss = processMemory(server.process.pid)?.peak;
+    return { label: baseline.label, result, ...(peakRss ? { peakRss } : {}) };
   } finally {
-    await bare.process.stop();
+    await server.process.stop();
   }
+};
+
+export const loadBareHono = (bench: string, load: Load): Promise<TargetRun> =>
+  loadBaseline(
+    bench,
+    { label: 'baseline (bare Hono, JSON.parse only)', script: 'bench/baseline/bare-hono.ts' },
+    load,
+  );
+
+/** POST /orders' floor: Hono + a better-sqlite3 append (WAL, synchronous=FULL, group commit per tick). */
+export const loadMinimalAppend = (bench: string, load: Load): Promise<TargetRun> => {
+  const store = tempStore();
+  return loadBaseline(
+    bench,
+    {
+      label: 'minimal (Hono + better-sqlite3 append, WAL, FULL, group commit)',
+      script: 'bench/baseline/minimal-append.ts',
+      env: { SQLITE_FILE: store.path },
+    },
+    load,
+  ).finally(() => store.remove());
 };
 
 const row = ({ label, result: r, peakRss }: TargetRun): Record<string, string> => ({
@@ -89,15 +115,22 @@ const row = ({ label, result: r, peakRss }: TargetRun): Record<string, string> =
   'server peak RSS': peakRss === undefined ? '' : fmtMiB(peakRss),
 });
 
-export const printComparison = (ours: TargetRun[], baseline: TargetRun): void => {
+const shortLabel = (label: string): string =>
+  label.replace(/ \((?:src\/main\.ts|dist\/main\.js), (ROLE=\w+).*$/, ' $1').replace(/ \(.*$/, '');
+
+/** One table: every target, then the ratio of each of ours to each baseline (req/s, and p50/p99 inverted). */
+export const printComparison = (ours: TargetRun[], baselines: TargetRun | TargetRun[]): void => {
+  const floors = Array.isArray(baselines) ? baselines : [baselines];
   say(
     table([
       ...ours.map(row),
-      row(baseline),
-      ...ours.map((o) => ({
-        target: `ratio ${o.label.replace(/ \(src\/main.ts, (ROLE=\w+).*$/, ' $1')} / baseline`,
-        'req/s': fmtRatio(o.result.requestsPerSec, baseline.result.requestsPerSec),
-      })),
+      ...floors.map(row),
+      ...floors.flatMap((baseline) =>
+        ours.map((o) => ({
+          target: `ratio ${shortLabel(o.label)} / ${shortLabel(baseline.label)}`,
+          'req/s': fmtRatio(o.result.requestsPerSec, baseline.result.requestsPerSec),
+        })),
+      ),
     ]),
   );
   const projected = ours.find((o) => o.projected !== undefined)?.projected;
