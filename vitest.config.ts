@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-redis.ts'],
+    globalSetup: ['test/support/global-build.ts', 'test/support/global-redis.ts'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 60_000,

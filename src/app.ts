@@ -1,16 +1,16 @@
-import type { Config } from './config';
-import { type EventStore, EventStoreUnavailable, openEventStore } from './eventstore';
-import { createHttpApp } from './http';
-import { type DomainModule, mountModules } from './module';
-import { modules as serviceModules } from './modules';
-import { AppendHealth, createMetrics, type Logger } from './ops';
+import type { Config } from './config.js';
+import { type EventStore, EventStoreUnavailable, openEventStore } from './eventstore/index.js';
+import { createHttpApp } from './http/index.js';
+import { type DomainModule, mountModules } from './module/index.js';
+import { modules as serviceModules } from './modules.js';
+import { AppendHealth, createMetrics, type Logger } from './ops/index.js';
 import {
   NotificationHub,
   ProjectionRunner,
   ProjectionStatusReader,
   ReadModelAccess,
   readModelKeys,
-} from './readmodel';
+} from './readmodel/index.js';
 import {
   EvictionPolicyWatch,
   evictionProblem,
@@ -20,7 +20,7 @@ import {
   readNodeFacts,
   unknownPolicyNodes,
   versionProblem,
-} from './redis';
+} from './redis/index.js';
 
 export interface AppOptions {
   /** The domain modules to mount (tests add their own); default: the service's list (src/modules.ts). */

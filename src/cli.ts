@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig } from './config';
-import { openEventStore } from './eventstore';
-import { mountModules } from './module';
-import { modules } from './modules';
+import { ConfigError, loadConfig } from './config.js';
+import { openEventStore } from './eventstore/index.js';
+import { mountModules } from './module/index.js';
+import { modules } from './modules.js';
 import {
   listParked,
   type Projection,
@@ -11,8 +11,8 @@ import {
   readModelKeys,
   requestRebuild,
   requestReplay,
-} from './readmodel';
-import { DEFAULT_REDIS_URL, openRedis, type Redis } from './redis';
+} from './readmodel/index.js';
+import { DEFAULT_REDIS_URL, openRedis, type Redis } from './redis/index.js';
 
 /** The projections of the service's modules, as the service mounts them. */
 const allProjections = mountModules(modules).projections.map(({ projection }) => projection);

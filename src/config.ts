@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseEventStoreUrl } from './eventstore';
-import { redactMessage } from './redact';
-import { parseNodeList, type ReadFrom, type RedisTopology } from './redis';
+import { parseEventStoreUrl } from './eventstore/index.js';
+import { redactMessage } from './redact/index.js';
+import { parseNodeList, type ReadFrom, type RedisTopology } from './redis/index.js';
 
 const port = z.coerce
   .number({ error: 'must be a number' })

@@ -1,6 +1,6 @@
 // Entry point (`npm start`): the service with the domain modules of src/modules.ts.
-import { modules } from './modules';
-import { runService } from './service';
+import { modules } from './modules.js';
+import { runService } from './service.js';
 
 runService(modules).catch((error: unknown) => {
   process.stderr.write(

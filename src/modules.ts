@@ -1,5 +1,5 @@
-import type { DomainModule } from './module';
-import { orders } from './orders';
+import type { DomainModule } from './module/index.js';
+import { orders } from './orders/index.js';
 
 /**
  * The domains this service runs. Adding one is a folder of its own (see src/orders/ and the README's

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { createApp, RedisRefused } from './app';
-import { ConfigError, loadConfig } from './config';
-import { type DomainModule, ModuleConflict, mountModules } from './module';
-import { createLogger, ensureLocalRedis, RedisNotAvailable, redactUrl } from './ops';
-import { DEFAULT_REDIS_URL, describeTopology } from './redis';
+import { createApp, RedisRefused } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { type DomainModule, ModuleConflict, mountModules } from './module/index.js';
+import { createLogger, ensureLocalRedis, RedisNotAvailable, redactUrl } from './ops/index.js';
+import { DEFAULT_REDIS_URL, describeTopology } from './redis/index.js';
 
 const SHUTDOWN_BOUND_MS = 10_000;
 /** In-flight requests get this long after SIGTERM; the rest of the bound is for closing stores and Redis. */

@@ -29,11 +29,13 @@ const placeOf = (node: ProfileNode, resolve: Resolve): string => {
     return url === '' ? functionName || '(anonymous)' : `${functionName} ${url}`;
   const path = new URL(url).pathname;
   const file = relative(ROOT, path);
-  const original = path.endsWith('.ts') ? resolve(path, lineNumber, columnNumber) : undefined;
+  const mapped = path.endsWith('.ts') || (path.endsWith('.js') && !path.includes('/node_modules/'));
+  const original = mapped ? resolve(path, lineNumber, columnNumber) : undefined;
   if (original === undefined) return `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
+  const source = relative(ROOT, original.source);
   return functionName
-    ? `${functionName} ${file}:${original.line}`
-    : `(anonymous) ${file}:${original.line} \`${original.code}\``;
+    ? `${functionName} ${source}:${original.line}`
+    : `(anonymous) ${source}:${original.line} \`${original.code}\``;
 };
 
 export interface ProfileSummary {
@@ -41,14 +43,14 @@ export interface ProfileSummary {
   functions: HotSpot[];
   /** Self time per file (node_modules per package). */
   files: HotSpot[];
-  /** Time inside our own named functions (src/, projections/), callees included: where our code spends. */
+  /** Time inside our own named functions (src/, compiled to dist/), callees included: where our code spends. */
   ours: HotSpot[];
   totalMs: number;
 }
 
 const isOurs = (node: ProfileNode): boolean =>
   node.callFrame.functionName !== '' &&
-  /\/(src|projections)\//.test(node.callFrame.url) &&
+  /\/(src|dist)\//.test(node.callFrame.url) &&
   !node.callFrame.url.includes('node_modules');
 
 /** Inclusive time of each of our named functions, counted once per stack even when it recurses. */

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -60,14 +60,14 @@ export const SERVICE_NODE_FLAGS: string[] = (() => {
   const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
-  const flags = /^node (.*?)\s*--import tsx src\/main\.ts$/.exec(scripts.start)?.[1];
+  const flags = /^exec node (.*?)\s*scripts\/run-built\.mjs main$/.exec(scripts.start)?.[1];
   if (flags === undefined) throw new Error(`unexpected start script: ${scripts.start}`);
   return flags.split(/\s+/).filter(Boolean);
 })();
 
 /**
- * Starts `node <service flags> [nodeArgs] --import tsx <script>` from the repository root with its output in
- * a temp file.
+ * Starts `node <service flags> [nodeArgs] <script>` from the repository root with its output in a temp file;
+ * a `.ts` script runs through tsx, a `.js` one (the compiled service in dist/) as it is.
  */
 export const spawnNode = (
   script: string,
@@ -75,7 +75,8 @@ export const spawnNode = (
 ): NodeProcess => {
   const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-bench-log-')), 'output.log');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, '--import', 'tsx', script], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, ...loader, script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', fd, fd],
@@ -121,12 +122,19 @@ export const spawnNode = (
   return { child, pid: child.pid!, logFile, exited, waitForLine, lines: readLines, stop };
 };
 
-/** The real service (src/main.ts, as `npm start` runs it) on a free port; resolves once it listens. */
+/** Compiles src/ to dist/ unless it is up to date, as `npm start` does before it runs. */
+export const ensureBuilt = (): void => {
+  const result = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('the build of dist/ failed');
+};
+
+/** The real service (dist/main.js, as `npm start` runs it) on a free port; resolves once it listens. */
 export const startService = async (
   env: Record<string, string>,
   nodeArgs: string[] = [],
 ): Promise<{ process: NodeProcess; url: string }> => {
-  const service = spawnNode('src/main.ts', { env: { PORT: '0', HOST: '127.0.0.1', ...env }, nodeArgs });
+  ensureBuilt();
+  const service = spawnNode('dist/main.js', { env: { PORT: '0', HOST: '127.0.0.1', ...env }, nodeArgs });
   try {
     const line = await service.waitForLine((l) => l.msg === 'sluice listening', 30_000);
     return { process: service, url: String(line.url) };
@@ -136,9 +144,15 @@ export const startService = async (
   }
 };
 
-/** The baseline: bench/baseline/bare-hono.ts, a Hono app that parses JSON and validates nothing. */
-export const startBareHono = async (): Promise<{ process: NodeProcess; url: string }> => {
-  const server = spawnNode('bench/baseline/bare-hono.ts', { env: { PORT: '0' } });
+/**
+ * A baseline server of bench/baseline/ (bare-hono.ts by default: a Hono app that parses JSON and validates
+ * nothing); resolves once it listens.
+ */
+export const startBaseline = async (
+  script = 'bench/baseline/bare-hono.ts',
+  env: Record<string, string> = {},
+): Promise<{ process: NodeProcess; url: string }> => {
+  const server = spawnNode(script, { env: { PORT: '0', ...env } });
   try {
     const line = await server.waitForLine((l) => l.msg === 'baseline listening', 30_000);
     return { process: server, url: String(line.url) };

@@ -1,9 +1,9 @@
-// tsx transpiles to whitespace-minified code, so a CPU profile's positions (and its empty names for arrow
-// functions wrapped in __name) say little. tsx keeps each transpiled file with its source map in its cache
-// directory; this maps a profile position back to the original line so the report can quote it.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// Maps a CPU profile's positions back to the TypeScript line they came from, so the report can name and
+// quote it. The service runs compiled (dist/*.js, each with its .js.map beside it); bench workers and
+// baselines run through tsx, which keeps each transpiled file with its source map in its cache directory.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 
 type Segment = [generatedColumn: number, sourceLine: number];
 
@@ -44,7 +44,19 @@ const decodeMappings = (mappings: string): Segment[][] => {
 
 interface CachedMap {
   lines: Segment[][];
+  /** The original file the map points at. */
+  source: string;
 }
+
+/** The source map tsc wrote beside a compiled file (dist/x.js → dist/x.js.map → src/x.ts). */
+const compiledMapOf = (file: string): CachedMap | undefined => {
+  const mapFile = `${file}.map`;
+  if (!existsSync(mapFile)) return undefined;
+  const map = JSON.parse(readFileSync(mapFile, 'utf8')) as { mappings: string; sources: string[] };
+  const source = map.sources[0];
+  if (source === undefined) return undefined;
+  return { lines: decodeMappings(map.mappings), source: resolvePath(dirname(mapFile), source) };
+};
 
 /** The newest tsx cache entry for each source file (the version that ran most recently). */
 const loadTsxMaps = (): Map<string, { path: string; mtime: number }> => {
@@ -69,7 +81,7 @@ const loadTsxMaps = (): Map<string, { path: string; mtime: number }> => {
   return newest;
 };
 
-/** Maps (file, generated line, column) of a tsx-run file to "file:line  <original code>". */
+/** Maps (file, generated line, column) of a compiled or tsx-run file to its original file, line and code. */
 export const sourceLineResolver = () => {
   const entries = loadTsxMaps();
   const maps = new Map<string, CachedMap | undefined>();
@@ -77,28 +89,40 @@ export const sourceLineResolver = () => {
     if (!maps.has(file)) {
       const entry = entries.get(file);
       try {
-        const cached =
-          entry && (JSON.parse(readFileSync(entry.path, 'utf8')) as { map?: { mappings: string } });
-        maps.set(file, cached?.map ? { lines: decodeMappings(cached.map.mappings) } : undefined);
+        if (file.endsWith('.js')) maps.set(file, compiledMapOf(file));
+        else {
+          const cached =
+            entry && (JSON.parse(readFileSync(entry.path, 'utf8')) as { map?: { mappings: string } });
+          maps.set(
+            file,
+            cached?.map ? { lines: decodeMappings(cached.map.mappings), source: file } : undefined,
+          );
+        }
       } catch {
         maps.set(file, undefined);
       }
     }
     return maps.get(file);
   };
-  return (file: string, line: number, column: number): { line: number; code: string } | undefined => {
-    const segments = mapOf(file)?.lines[line];
+  return (
+    file: string,
+    line: number,
+    column: number,
+  ): { source: string; line: number; code: string } | undefined => {
+    const map = mapOf(file);
+    const segments = map?.lines[line];
     if (!segments || segments.length === 0) return undefined;
     let found = segments[0]!;
     for (const segment of segments) {
       if (segment[0] > column) break;
       found = segment;
     }
+    const source = map!.source;
     try {
-      const code = readFileSync(file, 'utf8').split('\n')[found[1]]?.trim() ?? '';
-      return { line: found[1] + 1, code: code.length > 60 ? `${code.slice(0, 57)}...` : code };
+      const code = readFileSync(source, 'utf8').split('\n')[found[1]]?.trim() ?? '';
+      return { source, line: found[1] + 1, code: code.length > 60 ? `${code.slice(0, 57)}...` : code };
     } catch {
-      return { line: found[1] + 1, code: '' };
+      return { source, line: found[1] + 1, code: '' };
     }
   };
 };

@@ -1,4 +1,4 @@
-import type { Command, Query } from './messages';
+import type { Command, Query } from './messages.js';
 
 type HandlerMap<M extends { type: string }, R, Ctx = undefined> = {
   [T in M['type']]: (message: Extract<M, { type: T }>, context: Ctx) => Promise<R>;

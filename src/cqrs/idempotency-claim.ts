@@ -1,6 +1,6 @@
-import { type EventStore, WrongExpectedVersion } from '../eventstore';
-import { IdempotencyKeyReused } from './errors';
-import { type Command, eventIdFor } from './messages';
+import { type EventStore, WrongExpectedVersion } from '../eventstore/index.js';
+import { IdempotencyKeyReused } from './errors.js';
+import { type Command, eventIdFor } from './messages.js';
 
 /** Streams that record which request first used an Idempotency-Key (the command id derives from the key). */
 export const IDEMPOTENCY_STREAM_PREFIX = 'idempotency-';

@@ -7,11 +7,11 @@ import {
   type RecordedEvent,
   type StreamRevision,
   WrongExpectedVersion,
-} from '../eventstore';
-import { ConcurrencyConflict, IdempotencyKeyReused, PreconditionFailed } from './errors';
-import { claimIdempotencyKey } from './idempotency-claim';
-import { type Command, eventIdFor } from './messages';
-import type { EventSchemas } from './upcasting';
+} from '../eventstore/index.js';
+import { ConcurrencyConflict, IdempotencyKeyReused, PreconditionFailed } from './errors.js';
+import { claimIdempotencyKey } from './idempotency-claim.js';
+import { type Command, eventIdFor } from './messages.js';
+import type { EventSchemas } from './upcasting.js';
 
 /** A pure decider: the domain's whole write-side logic. */
 export interface Decider<C, E extends { type: string; data: unknown }, S> {

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../eventstore';
+import type { RecordedEvent } from '../eventstore/index.js';
 
 /** Turns the data of version `n` into the data of version `n + 1`. */
 export type UpcastStep = (data: unknown) => unknown;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type FieldError, ValidationFailed } from './errors';
+import { type FieldError, ValidationFailed } from './errors.js';
 
 /** `['items', 0, 'quantity']` → `items.0.quantity`; the body itself is the empty path. */
 const dottedPath = (path: readonly PropertyKey[]): string => path.map(String).join('.');

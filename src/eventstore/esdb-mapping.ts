@@ -35,8 +35,8 @@ import type {
   StreamName,
   StreamRevision,
   SubscriptionFilter,
-} from './event-store';
-import { EventStoreUnavailable, WrongExpectedVersion } from './event-store';
+} from './event-store.js';
+import { EventStoreUnavailable, WrongExpectedVersion } from './event-store.js';
 
 // ── expected revision ────────────────────────────────────────────────────────────────────────────
 

@@ -17,14 +17,14 @@ import {
   toRecordedEvent,
   toServerFilter,
   toStoreError,
-} from './esdb-mapping';
+} from './esdb-mapping.js';
 import type {
   Position,
   SubscribeOptions,
   Subscription,
   SubscriptionFilter,
   SubscriptionMessage,
-} from './event-store';
+} from './event-store.js';
 
 /** What the adapter pushes into the client's stream beside its events, so both come out in server order. */
 export class ServerMark {

@@ -6,7 +6,7 @@
 
 import type { AllStreamResolvedEvent, ResolvedEvent, StreamingRead } from '@eventstore/db-client';
 import { BACKWARDS, END, EventStoreDBClient, START } from '@eventstore/db-client';
-import { withDeadline } from '../deadline';
+import { withDeadline } from '../deadline/index.js';
 import {
   commitPositionOf,
   isStreamNotFoundError,
@@ -15,8 +15,8 @@ import {
   toEventData,
   toRecordedEvent,
   toStoreError,
-} from './esdb-mapping';
-import { EsdbSubscription } from './esdb-subscription';
+} from './esdb-mapping.js';
+import { EsdbSubscription } from './esdb-subscription.js';
 import type {
   AppendResult,
   EventStore,
@@ -28,8 +28,8 @@ import type {
   StreamRevision,
   SubscribeOptions,
   Subscription,
-} from './event-store';
-import { EventStoreUnavailable } from './event-store';
+} from './event-store.js';
+import { EventStoreUnavailable } from './event-store.js';
 
 /** Streaming reads get no deadline from the client (it passes Infinity), so we set our own limits. */
 const PING_TIMEOUT_MS = 2_000;

@@ -1,2 +1,2 @@
-export * from './event-store';
-export { type EventStoreLocation, openEventStore, parseEventStoreUrl } from './from-url';
+export * from './event-store.js';
+export { type EventStoreLocation, openEventStore, parseEventStoreUrl } from './from-url.js';

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { AppendResult, ExpectedRevision, NewEvent, StreamName, StreamRevision } from './event-store';
-import { WrongExpectedVersion } from './event-store';
-import type { SqliteDatabase, Statements } from './sqlite-db';
-import { isStoreFailure, toUnavailable } from './sqlite-db';
+import type { AppendResult, ExpectedRevision, NewEvent, StreamName, StreamRevision } from './event-store.js';
+import { WrongExpectedVersion } from './event-store.js';
+import type { SqliteDatabase, Statements } from './sqlite-db.js';
+import { isStoreFailure, toUnavailable } from './sqlite-db.js';
 
 export interface AppendRequest {
   stream: StreamName;

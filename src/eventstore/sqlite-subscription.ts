@@ -4,8 +4,8 @@ import type {
   Subscription,
   SubscriptionFilter,
   SubscriptionMessage,
-} from './event-store';
-import { type EventPage, type EventRow, ROW } from './sqlite-db';
+} from './event-store.js';
+import { type EventPage, type EventRow, ROW } from './sqlite-db.js';
 
 /** What a subscription needs from its store. */
 export interface SubscriptionSource {

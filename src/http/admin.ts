@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { Forbidden, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized } from '../cqrs';
+import { Forbidden, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized } from '../cqrs/index.js';
 import {
   listParked,
   type Projection,
@@ -12,12 +12,12 @@ import {
   ReplayNotServed,
   requestRebuild,
   requestReplay,
-} from '../readmodel';
-import type { Redis } from '../redis';
-import { AuthFailures } from './auth-failures';
-import { problemResponses, route } from './openapi-route';
-import { toProblem } from './problem';
-import { parseParams } from './request';
+} from '../readmodel/index.js';
+import type { Redis } from '../redis/index.js';
+import { AuthFailures } from './auth-failures.js';
+import { problemResponses, route } from './openapi-route.js';
+import { toProblem } from './problem.js';
+import { parseParams } from './request.js';
 
 export interface AdminRouteDeps {
   /** Unset: every admin call answers 403 "admin API disabled". */

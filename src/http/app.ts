@@ -1,20 +1,26 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
-import { ClientClosedRequest, MethodNotAllowed, NotFound, ProblemError, ServiceUnavailable } from '../cqrs';
-import { EventStoreUnavailable } from '../eventstore';
-import type { Metrics } from '../ops';
-import { isRedisUnavailable } from '../redis';
-import { type AdminRouteDeps, registerAdminRoutes } from './admin';
+import {
+  ClientClosedRequest,
+  MethodNotAllowed,
+  NotFound,
+  ProblemError,
+  ServiceUnavailable,
+} from '../cqrs/index.js';
+import { EventStoreUnavailable } from '../eventstore/index.js';
+import type { Metrics } from '../ops/index.js';
+import { isRedisUnavailable } from '../redis/index.js';
+import { type AdminRouteDeps, registerAdminRoutes } from './admin.js';
 import {
   guardBodies,
   observeRequests,
   refuseAmbiguousRequests,
   requireValidCorrelationId,
-} from './middleware';
-import { type OpsRouteDeps, registerOpsRoutes } from './ops';
-import { toProblem } from './problem';
-import { type RouteBuilder, type RouteDeps, routeBuilder } from './route-builder';
+} from './middleware.js';
+import { type OpsRouteDeps, registerOpsRoutes } from './ops.js';
+import { toProblem } from './problem.js';
+import { type RouteBuilder, type RouteDeps, routeBuilder } from './route-builder.js';
 
 export interface HttpAppDeps {
   log: Logger;

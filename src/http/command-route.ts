@@ -10,9 +10,9 @@ import {
   type MessageMetadata,
   requestHashOf,
   type StreamCommandResult,
-} from '../cqrs';
-import { type Operation, problemResponses, publicOperation, route } from './openapi-route';
-import { ifMatchVersions, parseParams, printableHeader, readJsonBody } from './request';
+} from '../cqrs/index.js';
+import { type Operation, problemResponses, publicOperation, route } from './openapi-route.js';
+import { ifMatchVersions, parseParams, printableHeader, readJsonBody } from './request.js';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 

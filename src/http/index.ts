@@ -1,9 +1,9 @@
-export { type AdminRouteDeps, adminAuth } from './admin';
-export { createHttpApp, type HttpAppDeps } from './app';
-export { type CommandInput, type CommandRouteSpec, MAX_IDEMPOTENCY_KEY_LENGTH } from './command-route';
-export type { ReadinessCheck } from './ops';
-export { PROBLEM_CONTENT_TYPE, type ProblemBody, problemResponse, toProblem } from './problem';
-export type { QueryRouteSpec } from './query-route';
+export { type AdminRouteDeps, adminAuth } from './admin.js';
+export { createHttpApp, type HttpAppDeps } from './app.js';
+export { type CommandInput, type CommandRouteSpec, MAX_IDEMPOTENCY_KEY_LENGTH } from './command-route.js';
+export type { ReadinessCheck } from './ops.js';
+export { PROBLEM_CONTENT_TYPE, type ProblemBody, problemResponse, toProblem } from './problem.js';
+export type { QueryRouteSpec } from './query-route.js';
 export {
   announcesBody,
   headerLines,
@@ -12,5 +12,5 @@ export {
   MAX_BODY_BYTES,
   parseParams,
   readJsonBody,
-} from './request';
-export type { RouteBuilder, RouteDeps } from './route-builder';
+} from './request.js';
+export type { RouteBuilder, RouteDeps } from './route-builder.js';

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { ValidationFailed } from '../cqrs';
-import type { Metrics } from '../ops';
-import { toProblem } from './problem';
+import { ValidationFailed } from '../cqrs/index.js';
+import type { Metrics } from '../ops/index.js';
+import { toProblem } from './problem.js';
 import {
   announcesBody,
   declaredLength,
@@ -12,7 +12,7 @@ import {
   limitedBody,
   MAX_BODY_BYTES,
   tooLarge,
-} from './request';
+} from './request.js';
 
 declare module 'hono' {
   interface ContextVariableMap {

@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { withDeadline } from '../deadline';
-import { route } from './openapi-route';
+import { withDeadline } from '../deadline/index.js';
+import { route } from './openapi-route.js';
 
 export interface ReadinessCheck {
   name: string;

@@ -1,4 +1,4 @@
-import { type FieldError, MethodNotAllowed, ProblemError } from '../cqrs';
+import { type FieldError, MethodNotAllowed, ProblemError } from '../cqrs/index.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

@@ -1,12 +1,12 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { decimalInteger, NotFound, type Query, type QueryBus, ServiceUnavailable } from '../cqrs';
-import { withDeadline } from '../deadline';
-import type { ReadContext, ReadModelAccess, Requirement } from '../readmodel';
-import { RedisDeadlineExceeded } from '../redis';
-import { type Operation, problemResponses, publicOperation, route } from './openapi-route';
-import { parseParams } from './request';
+import { decimalInteger, NotFound, type Query, type QueryBus, ServiceUnavailable } from '../cqrs/index.js';
+import { withDeadline } from '../deadline/index.js';
+import type { ReadContext, ReadModelAccess, Requirement } from '../readmodel/index.js';
+import { RedisDeadlineExceeded } from '../redis/index.js';
+import { type Operation, problemResponses, publicOperation, route } from './openapi-route.js';
+import { parseParams } from './request.js';
 
 const minPositionField = z
   .string()

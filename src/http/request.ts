@@ -8,7 +8,7 @@ import {
   parseOrThrow,
   UnsupportedMediaType,
   ValidationFailed,
-} from '../cqrs';
+} from '../cqrs/index.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
-import { type CommandRouteDeps, type CommandRouteSpec, commandRoute } from './command-route';
-import { type QueryRouteDeps, type QueryRouteSpec, queryRoute } from './query-route';
+import { type CommandRouteDeps, type CommandRouteSpec, commandRoute } from './command-route.js';
+import { type QueryRouteDeps, type QueryRouteSpec, queryRoute } from './query-route.js';
 
 /** What a domain module's `routes` is given: a command route and a query route, each one declaration. */
 export interface RouteBuilder {

@@ -1,7 +1,7 @@
-import type { Command, EventSchemas, ExpectedVersion, Query, StreamCommandResult } from '../cqrs';
-import type { EventStore } from '../eventstore';
-import type { RouteBuilder } from '../http';
-import type { Projection, ReadContext } from '../readmodel';
+import type { Command, EventSchemas, ExpectedVersion, Query, StreamCommandResult } from '../cqrs/index.js';
+import type { EventStore } from '../eventstore/index.js';
+import type { RouteBuilder } from '../http/index.js';
+import type { Projection, ReadContext } from '../readmodel/index.js';
 
 /** Method syntax makes a parameter bivariant: a handler of one command type is a handler of `Command`. */
 type Handler<A, B, R> = { handle(message: A, context: B): R }['handle'];

@@ -5,5 +5,5 @@ export {
   type DomainModule,
   defineModule,
   type QueryHandlers,
-} from './define-module';
-export { ModuleConflict, type MountedModules, type MountedProjection, mountModules } from './mount';
+} from './define-module.js';
+export { ModuleConflict, type MountedModules, type MountedProjection, mountModules } from './mount.js';

@@ -7,11 +7,11 @@ import {
   type Query,
   type QueryBus,
   type StreamCommandResult,
-} from '../cqrs';
-import type { RecordedEvent } from '../eventstore';
-import type { RouteBuilder } from '../http';
-import type { Projection, ReadContext } from '../readmodel';
-import type { CommandDeps, DispatchedCommand, DomainModule } from './define-module';
+} from '../cqrs/index.js';
+import type { RecordedEvent } from '../eventstore/index.js';
+import type { RouteBuilder } from '../http/index.js';
+import type { Projection, ReadContext } from '../readmodel/index.js';
+import type { CommandDeps, DispatchedCommand, DomainModule } from './define-module.js';
 
 /** Two modules claim the same event type, command type, query type or projection name: start-up stops. */
 export class ModuleConflict extends Error {

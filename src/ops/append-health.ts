@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Metrics } from './metrics';
+import type { Metrics } from './metrics.js';
 
 export interface AppendHealthOptions {
   /** At most one error line per this many ms while appends keep failing (the rest are counted in it). */

@@ -1,4 +1,4 @@
-export { AppendHealth, type AppendHealthOptions, causeOf } from './append-health';
-export { ensureLocalRedis, RedisNotAvailable, redisAnswers } from './local-redis';
-export { createLogger, type Logger, redactUrl } from './logger';
-export { createMetrics, type Metrics, type ProjectionMetricsSource } from './metrics';
+export { AppendHealth, type AppendHealthOptions, causeOf } from './append-health.js';
+export { ensureLocalRedis, RedisNotAvailable, redisAnswers } from './local-redis.js';
+export { createLogger, type Logger, redactUrl } from './logger.js';
+export { createMetrics, type Metrics, type ProjectionMetricsSource } from './metrics.js';

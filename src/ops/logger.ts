@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { redactCredentials } from '../redact';
+import { redactCredentials } from '../redact/index.js';
 
 /** Paths of anything secret that could reach a log line; pino replaces them. */
 const REDACT = [

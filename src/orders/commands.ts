@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Command, ExpectedVersion } from '../cqrs';
-import type { Address } from './events';
-import { COUNTRY_CODES, CURRENCY_CODES } from './iso-codes';
-import { decimalsMessage, hasAtMostDecimals, MAX_MINOR_UNITS, minorUnitsOf } from './money';
+import type { Command, ExpectedVersion } from '../cqrs/index.js';
+import type { Address } from './events.js';
+import { COUNTRY_CODES, CURRENCY_CODES } from './iso-codes.js';
+import { decimalsMessage, hasAtMostDecimals, MAX_MINOR_UNITS, minorUnitsOf } from './money.js';
 
 // ── Limits (docs/api.md): the domain enforces the ones a sequence of valid commands could break. ──
 export const MAX_LINES_PER_ORDER = 100;

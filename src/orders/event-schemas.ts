@@ -1,7 +1,7 @@
 // Versions of the order events, and the upcasters that turn what older code wrote into the current shape.
 import { z } from 'zod';
-import { createUpcaster, type EventSchema, type EventSchemas } from '../cqrs';
-import type { Address, OrderEvent, OrderEventType, OrderLine } from './events';
+import { createUpcaster, type EventSchema, type EventSchemas } from '../cqrs/index.js';
+import type { Address, OrderEvent, OrderEventType, OrderLine } from './events.js';
 
 /** OrderPlaced as the first design wrote it: float dollar prices, a free-form address, no currency or total. */
 const OrderPlacedV1 = z.object({

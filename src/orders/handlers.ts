@@ -6,13 +6,13 @@ import {
   NotFound,
   type StreamCommandContext,
   type StreamCommandResult,
-} from '../cqrs';
-import type { StreamRevision } from '../eventstore';
-import type { CommandDeps } from '../module';
-import type { OrderCommand, OrderCommandType } from './commands';
-import { orderEventSchemas, upcastOrderEvent } from './event-schemas';
-import { orderStream } from './events';
-import { orderDecider } from './order';
+} from '../cqrs/index.js';
+import type { StreamRevision } from '../eventstore/index.js';
+import type { CommandDeps } from '../module/index.js';
+import type { OrderCommand, OrderCommandType } from './commands.js';
+import { orderEventSchemas, upcastOrderEvent } from './event-schemas.js';
+import { orderStream } from './events.js';
+import { orderDecider } from './order.js';
 
 export type OrderCommandResult = StreamCommandResult & { orderId: string };
 

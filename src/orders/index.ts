@@ -1,10 +1,10 @@
 // The orders domain: everything of it behind this door, and the module the service mounts.
-import { defineModule } from '../module';
-import { orderEventSchemas } from './event-schemas';
-import { orderCommandHandlers } from './handlers';
-import { orderProjections } from './projections';
-import { orderQueryHandlers } from './queries';
-import { orderRoutes } from './routes';
+import { defineModule } from '../module/index.js';
+import { orderEventSchemas } from './event-schemas.js';
+import { orderCommandHandlers } from './handlers.js';
+import { orderProjections } from './projections/index.js';
+import { orderQueryHandlers } from './queries.js';
+import { orderRoutes } from './routes.js';
 
 /** Orders: six commands on an order stream, four read models, four queries, and their HTTP routes. */
 export const orders = defineModule({
@@ -36,13 +36,13 @@ export {
   type PricedLine,
   type ShipOrder,
   ShipOrderBody,
-} from './commands';
+} from './commands.js';
 export {
   type OrderPlacedV1,
   orderEventSchemas,
   parseFreeFormAddress,
   upcastOrderEvent,
-} from './event-schemas';
+} from './event-schemas.js';
 export {
   type Address,
   ORDER_STREAM_PREFIX,
@@ -51,13 +51,13 @@ export {
   type OrderLine,
   type OrderStatus,
   orderStream,
-} from './events';
+} from './events.js';
 export {
   createOrderCommandHandlers,
   type OrderCommandHandlersDeps,
   type OrderCommandResult,
   orderCommandHandlers,
-} from './handlers';
+} from './handlers.js';
 export {
   decimalString,
   fromMinor,
@@ -65,7 +65,7 @@ export {
   MAX_MINOR_UNITS,
   minorUnitsOf,
   toMinor,
-} from './money';
+} from './money.js';
 export {
   decide,
   evolve,
@@ -74,8 +74,8 @@ export {
   orderDecider,
   type PlacedOrder,
   totalMinorOf,
-} from './order';
-export * from './projections';
+} from './order.js';
+export * from './projections/index.js';
 export {
   type CustomerOrdersQuery,
   customerOrdersQuerySchema,
@@ -95,6 +95,6 @@ export {
   type RevenueDay,
   readDailyRevenue,
   revenueOf,
-} from './queries';
-export { OrderIdParam } from './routes';
-export { type OrderPage, type OrderView, OrderViewSchema, toOrderView } from './views';
+} from './queries.js';
+export { OrderIdParam } from './routes.js';
+export { type OrderPage, type OrderView, OrderViewSchema, toOrderView } from './views.js';

@@ -1,5 +1,5 @@
 // The order aggregate: pure decide/evolve. No I/O, no clock, no ids — everything arrives in the command.
-import { type Decider, InvalidTransition, LimitExceeded, NotFound, ValidationFailed } from '../cqrs';
+import { type Decider, InvalidTransition, LimitExceeded, NotFound, ValidationFailed } from '../cqrs/index.js';
 import {
   type AddItem,
   type CancelOrder,
@@ -11,9 +11,9 @@ import {
   type PlaceOrder,
   type PricedLine,
   type ShipOrder,
-} from './commands';
-import type { OrderEvent, OrderLine, OrderStatus } from './events';
-import { decimalsMessage, hasAtMostDecimals, minorUnitsOf, toMinor } from './money';
+} from './commands.js';
+import type { OrderEvent, OrderLine, OrderStatus } from './events.js';
+import { decimalsMessage, hasAtMostDecimals, minorUnitsOf, toMinor } from './money.js';
 
 type OrderPlaced = Extract<OrderEvent, { type: 'OrderPlaced' }>;
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { decimalInteger, type Query } from '../cqrs';
-import { type Direction, type ReadContext, readSortedSetPage } from '../readmodel';
-import type { OrderStatus } from './events';
-import { decimalString } from './money';
+import { decimalInteger, type Query } from '../cqrs/index.js';
+import { type Direction, type ReadContext, readSortedSetPage } from '../readmodel/index.js';
+import type { OrderStatus } from './events.js';
+import { decimalString } from './money.js';
 import {
   customerOrdersKeys,
   dailyRevenueKeys,
@@ -11,8 +11,8 @@ import {
   orderViewKeys,
   projectionNames,
   type StatusFilter,
-} from './projections';
-import { asHash, type OrderPage, type OrderView, toOrderView } from './views';
+} from './projections/index.js';
+import { asHash, type OrderPage, type OrderView, toOrderView } from './views.js';
 
 // ---- query parameters (HTTP layer parses with these; read functions take the parsed values) ----
 

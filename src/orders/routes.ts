@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RouteBuilder } from '../http';
+import type { RouteBuilder } from '../http/index.js';
 import {
   AddItemBody,
   AddressBody,
@@ -7,11 +7,11 @@ import {
   ConfirmOrderBody,
   PlaceOrderBody,
   ShipOrderBody,
-} from './commands';
-import { orderStream } from './events';
-import { projectionNames } from './projections';
-import { customerOrdersQuerySchema, dailyRevenueQuerySchema, ordersQuerySchema } from './queries';
-import { OrderPageSchema, OrderViewSchema, RevenueSchema } from './views';
+} from './commands.js';
+import { orderStream } from './events.js';
+import { projectionNames } from './projections/index.js';
+import { customerOrdersQuerySchema, dailyRevenueQuerySchema, ordersQuerySchema } from './queries.js';
+import { OrderPageSchema, OrderViewSchema, RevenueSchema } from './views.js';
 
 export const OrderIdParam = z.object({
   // Ids are written lower-case; an upper-case UUID names the same order.

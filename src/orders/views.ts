@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Address, OrderStatus } from './events';
-import { fromMinor } from './money';
-import { orderStatuses } from './projections';
+import type { Address, OrderStatus } from './events.js';
+import { fromMinor } from './money.js';
+import { orderStatuses } from './projections/index.js';
 
 export interface OrderViewItem {
   sku: string;

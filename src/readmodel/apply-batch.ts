@@ -1,9 +1,9 @@
-import type { Position } from '../eventstore';
-import type { Redis } from '../redis';
-import type { ReadModelKeys } from './keys';
-import { encodeNotification, MAX_LISTED_STREAMS } from './notifications';
-import type { RedisWrite } from './projection';
-import { applyBatchScript } from './scripts';
+import type { Position } from '../eventstore/index.js';
+import type { Redis } from '../redis/index.js';
+import type { ReadModelKeys } from './keys.js';
+import { encodeNotification, MAX_LISTED_STREAMS } from './notifications.js';
+import type { RedisWrite } from './projection.js';
+import { applyBatchScript } from './scripts.js';
 
 /** A recorded write and the position of the event that recorded it (named when Redis refuses the write). */
 export interface PositionedWrite extends RedisWrite {

@@ -1,4 +1,4 @@
-import type { PreparedBatch } from './apply-batch';
+import type { PreparedBatch } from './apply-batch.js';
 
 /**
  * Batches on their way to Redis: a batch is sent without waiting for its answer, so the next one is built

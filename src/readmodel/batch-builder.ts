@@ -1,8 +1,8 @@
-import type { Position, RecordedEvent } from '../eventstore';
-import type { PositionedWrite, PreparedBatch } from './apply-batch';
-import { WriteCoalescer } from './coalesce';
-import { GENERATION_KEYS } from './keys';
-import { type Projection, type RedisWrite, recordWrites, WriteBatch } from './projection';
+import type { Position, RecordedEvent } from '../eventstore/index.js';
+import type { PositionedWrite, PreparedBatch } from './apply-batch.js';
+import { WriteCoalescer } from './coalesce.js';
+import { GENERATION_KEYS } from './keys.js';
+import { type Projection, type RedisWrite, recordWrites, WriteBatch } from './projection.js';
 
 const jsonWithBigints = (value: unknown): string =>
   JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));

@@ -1,4 +1,4 @@
-import type { RedisWrite, RedisWriteCommand } from './projection';
+import type { RedisWrite, RedisWriteCommand } from './projection.js';
 
 /**
  * Commands whose two calls on one key equal one call with both argument lists, in order: HSET (a later

@@ -1,7 +1,7 @@
-import type { ReadConnection, Redis, RedisCommands } from '../redis';
-import type { ReadModelKeys } from './keys';
-import type { NotificationHub } from './notification-hub';
-import type { Notification } from './notifications';
+import type { ReadConnection, Redis, RedisCommands } from '../redis/index.js';
+import type { ReadModelKeys } from './keys.js';
+import type { NotificationHub } from './notification-hub.js';
+import type { Notification } from './notifications.js';
 
 export type Consistency = 'fresh' | 'stale';
 

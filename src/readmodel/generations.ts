@@ -1,6 +1,6 @@
-import { anyKeyWithPrefix, luaScript, type Redis, scanPrefix } from '../redis';
-import type { ReadModelKeys } from './keys';
-import { ReadModelStateLost } from './untrusted';
+import { anyKeyWithPrefix, luaScript, type Redis, scanPrefix } from '../redis/index.js';
+import type { ReadModelKeys } from './keys.js';
+import { ReadModelStateLost } from './untrusted.js';
 
 /** The generation queries read; 1 before anything was ever projected. */
 export const readActiveGeneration = async (redis: Redis, keys: ReadModelKeys, projection: string) => {

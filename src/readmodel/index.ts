@@ -1,4 +1,4 @@
-export { type PreparedBatch, readCheckpoint } from './apply-batch';
+export { type PreparedBatch, readCheckpoint } from './apply-batch.js';
 export {
   type Consistency,
   type ProjectionReadTarget,
@@ -6,16 +6,16 @@ export {
   ReadModelAccess,
   ReadRequest,
   type Requirement,
-} from './consistency';
+} from './consistency.js';
 export {
   builtByVersion,
   readActiveGeneration,
   rebuildingGeneration,
   requestRebuild,
   unlinkGeneration,
-} from './generations';
-export { type ReadModelKeys, readModelKeys } from './keys';
-export { NotificationHub } from './notification-hub';
+} from './generations.js';
+export { type ReadModelKeys, readModelKeys } from './keys.js';
+export { NotificationHub } from './notification-hub.js';
 export {
   type Direction,
   decodeCursor,
@@ -26,8 +26,8 @@ export {
   readSortedSetPage,
   type ScoredMember,
   type SortedSetPage,
-} from './paging';
-export { listParked, type ParkedEvent, ReplayNotServed, requestReplay } from './parked';
+} from './paging.js';
+export { listParked, type ParkedEvent, ReplayNotServed, requestReplay } from './parked.js';
 export {
   defineProjection,
   generationPrefix,
@@ -36,17 +36,17 @@ export {
   type RedisWrite,
   recordWrites,
   WriteBatch,
-} from './projection';
-export { ProjectionRunner, type ProjectionRunnerOptions, type RunnerFault } from './projection-runner';
-export { Projector } from './projector';
+} from './projection.js';
+export { ProjectionRunner, type ProjectionRunnerOptions, type RunnerFault } from './projection-runner.js';
+export { Projector } from './projector.js';
 export {
   ApplyPaused,
   type ProjectorFailureCause,
   type ProjectorOptions,
   type ProjectorStats,
   type ProjectorStatus,
-} from './projector-options';
-export { UNLINK_GRACE_MS } from './rebuild';
-export type { ReplayOutcome } from './replay';
-export { type ProjectionStatus, ProjectionStatusReader, type ProjectionStatusRow } from './status';
-export { GenerationUntrusted, ReadModelStateLost, StoreBehindReadModel } from './untrusted';
+} from './projector-options.js';
+export { UNLINK_GRACE_MS } from './rebuild.js';
+export type { ReplayOutcome } from './replay.js';
+export { type ProjectionStatus, ProjectionStatusReader, type ProjectionStatusRow } from './status.js';
+export { GenerationUntrusted, ReadModelStateLost, StoreBehindReadModel } from './untrusted.js';

@@ -1,4 +1,4 @@
-import { generationPrefix, projectionKey } from './projection';
+import { generationPrefix, projectionKey } from './projection.js';
 
 /**
  * Keys of the machinery inside a generation, relative to it (projections' own keys never start with `_`):

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from '../redis';
-import { releaseLeaseScript, renewLeaseScript } from './scripts';
+import type { Redis } from '../redis/index.js';
+import { releaseLeaseScript, renewLeaseScript } from './scripts.js';
 
 /**
  * A lease in Redis (SET NX PX, renewed). Its token is the fencing token: the apply script refuses

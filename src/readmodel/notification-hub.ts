@@ -1,5 +1,5 @@
-import type { Redis, RedisSubscription } from '../redis';
-import { decodeNotification, type Notification } from './notifications';
+import type { Redis, RedisSubscription } from '../redis/index.js';
+import { decodeNotification, type Notification } from './notifications.js';
 
 export type NotificationListener = (notification: Notification) => void;
 

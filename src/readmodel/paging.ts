@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationFailed } from '../cqrs';
+import { ValidationFailed } from '../cqrs/index.js';
 
 /** One entry of a sorted set, as node-redis returns it with WITHSCORES. */
 export interface ScoredMember {

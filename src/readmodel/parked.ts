@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { luaScript, type Redis } from '../redis';
-import { readActiveGeneration } from './generations';
-import type { ReadModelKeys } from './keys';
-import type { ReplayOutcome } from './replay';
+import { luaScript, type Redis } from '../redis/index.js';
+import { readActiveGeneration } from './generations.js';
+import type { ReadModelKeys } from './keys.js';
+import type { ReplayOutcome } from './replay.js';
 
 /**
  * One entry of a generation's `_parked` stream: an event whose handler (or upcaster) kept failing, or one

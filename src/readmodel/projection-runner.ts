@@ -1,8 +1,13 @@
-import { builtByVersion, ensureActiveGeneration, rebuildingGeneration, requestRebuild } from './generations';
-import { Lease } from './lease';
-import type { Projector } from './projector';
-import type { ProjectorStatus } from './projector-options';
-import { claimRebuild, flipToRebuilt, leftoverGenerations, UNLINK_GRACE_MS } from './rebuild';
+import {
+  builtByVersion,
+  ensureActiveGeneration,
+  rebuildingGeneration,
+  requestRebuild,
+} from './generations.js';
+import { Lease } from './lease.js';
+import type { Projector } from './projector.js';
+import type { ProjectorStatus } from './projector-options.js';
+import { claimRebuild, flipToRebuilt, leftoverGenerations, UNLINK_GRACE_MS } from './rebuild.js';
 import {
   checkRunningGeneration,
   type ProjectionRunnerOptions,
@@ -12,11 +17,11 @@ import {
   startProjector,
   Timers,
   unlinkOldGeneration,
-} from './runner-chores';
-import { type RunnerFault, TickFault } from './runner-fault';
+} from './runner-chores.js';
+import { type RunnerFault, TickFault } from './runner-fault.js';
 
-export type { ProjectionRunnerOptions } from './runner-chores';
-export type { RunnerFault } from './runner-fault';
+export type { ProjectionRunnerOptions } from './runner-chores.js';
+export type { RunnerFault } from './runner-fault.js';
 
 /** Pause before asking again to flip when the rebuilt generation was a batch behind the active one. */
 const FLIP_RETRY_MS = 25;

@@ -1,4 +1,4 @@
-import type { EventMetadata, Position, StreamName, StreamRevision } from '../eventstore';
+import type { EventMetadata, Position, StreamName, StreamRevision } from '../eventstore/index.js';
 
 /** An event as a projection handler sees it: already upcast to the current schema. */
 export interface ProjectedEvent<T extends string = string, D = unknown> {

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { EventStore, Position, RecordedEvent } from '../eventstore';
-import { type Redis, type RedisFailureCause, redisFailureCause } from '../redis';
-import { type PreparedBatch, readCheckpoint, type StoredCheckpoint } from './apply-batch';
-import type { ParkedStreams } from './batch-builder';
-import { generationHasKeys } from './generations';
-import type { ReadModelKeys } from './keys';
-import type { Projection } from './projection';
-import { GenerationUntrusted, ReadModelStateLost, StoreBehindReadModel } from './untrusted';
+import type { EventStore, Position, RecordedEvent } from '../eventstore/index.js';
+import { type Redis, type RedisFailureCause, redisFailureCause } from '../redis/index.js';
+import { type PreparedBatch, readCheckpoint, type StoredCheckpoint } from './apply-batch.js';
+import type { ParkedStreams } from './batch-builder.js';
+import { generationHasKeys } from './generations.js';
+import type { ReadModelKeys } from './keys.js';
+import type { Projection } from './projection.js';
+import { GenerationUntrusted, ReadModelStateLost, StoreBehindReadModel } from './untrusted.js';
 
 export type ProjectorStatus = 'starting' | 'catching-up' | 'running' | 'stopped' | 'faulted';
 

@@ -1,8 +1,8 @@
-import type { Subscription, SubscriptionMessage } from '../eventstore';
-import { applyBatch, BehindCheckpoint, LeaseLost, type PreparedBatch } from './apply-batch';
-import { ApplyPipeline } from './apply-pipeline';
-import { BatchBuilder, type ParkedStreams } from './batch-builder';
-import { BetweenBatches, Interrupts } from './interrupts';
+import type { Subscription, SubscriptionMessage } from '../eventstore/index.js';
+import { applyBatch, BehindCheckpoint, LeaseLost, type PreparedBatch } from './apply-batch.js';
+import { ApplyPipeline } from './apply-pipeline.js';
+import { BatchBuilder, type ParkedStreams } from './batch-builder.js';
+import { BetweenBatches, Interrupts } from './interrupts.js';
 import {
   ApplyPaused,
   countApplied,
@@ -12,9 +12,9 @@ import {
   type ProjectorStats,
   type ProjectorStatus,
   startingPoint,
-} from './projector-options';
-import { type ReplayOutcome, replayParkedEntries } from './replay';
-import { GenerationUntrusted } from './untrusted';
+} from './projector-options.js';
+import { type ReplayOutcome, replayParkedEntries } from './replay.js';
+import { GenerationUntrusted } from './untrusted.js';
 
 const IDLE = Symbol('idle');
 const STOP = Symbol('stop');

@@ -1,7 +1,7 @@
-import { luaScript, type Redis } from '../redis';
-import { builtByVersion } from './generations';
-import type { ReadModelKeys } from './keys';
-import { encodeNotification } from './notifications';
+import { luaScript, type Redis } from '../redis/index.js';
+import { builtByVersion } from './generations.js';
+import type { ReadModelKeys } from './keys.js';
+import { encodeNotification } from './notifications.js';
 
 /**
  * How long an old generation outlives the flip. Query processes trust a cached active generation for up

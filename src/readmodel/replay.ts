@@ -1,9 +1,9 @@
-import type { Position, RecordedEvent } from '../eventstore';
-import type { Redis } from '../redis';
-import type { PositionedWrite, PreparedBatch } from './apply-batch';
-import { type ParkedStreams, recordChecked, type Upcast } from './batch-builder';
-import { GENERATION_KEYS, type ReadModelKeys } from './keys';
-import { type Projection, type RedisWrite, WriteBatch } from './projection';
+import type { Position, RecordedEvent } from '../eventstore/index.js';
+import type { Redis } from '../redis/index.js';
+import type { PositionedWrite, PreparedBatch } from './apply-batch.js';
+import { type ParkedStreams, recordChecked, type Upcast } from './batch-builder.js';
+import { GENERATION_KEYS, type ReadModelKeys } from './keys.js';
+import { type Projection, type RedisWrite, WriteBatch } from './projection.js';
 
 export interface ReplayOutcome {
   /** Applied (an event through the handlers, a refused write as it was) and removed from the parked entries. */

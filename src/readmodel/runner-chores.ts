@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
-import type { EventStore, RecordedEvent } from '../eventstore';
-import type { Redis } from '../redis';
-import { unlinkGeneration } from './generations';
-import type { ReadModelKeys } from './keys';
-import type { Lease } from './lease';
-import { replayDoneScript } from './parked';
-import type { Projection } from './projection';
-import { Projector } from './projector';
-import { type ProjectorFailureCause, type ProjectorStatus, storeBehind } from './projector-options';
-import { markFaultScript, publishStateScript } from './scripts';
-import { ReadModelStateLost, StoreBehindReadModel } from './untrusted';
+import type { EventStore, RecordedEvent } from '../eventstore/index.js';
+import type { Redis } from '../redis/index.js';
+import { unlinkGeneration } from './generations.js';
+import type { ReadModelKeys } from './keys.js';
+import type { Lease } from './lease.js';
+import { replayDoneScript } from './parked.js';
+import type { Projection } from './projection.js';
+import { Projector } from './projector.js';
+import { type ProjectorFailureCause, type ProjectorStatus, storeBehind } from './projector-options.js';
+import { markFaultScript, publishStateScript } from './scripts.js';
+import { ReadModelStateLost, StoreBehindReadModel } from './untrusted.js';
 
 export interface ProjectionRunnerOptions {
   projection: Projection;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { redisFailureCause } from '../redis';
-import type { ProjectorFailureCause } from './projector-options';
-import { ReadModelStateLost } from './untrusted';
+import { redisFailureCause } from '../redis/index.js';
+import type { ProjectorFailureCause } from './projector-options.js';
+import { ReadModelStateLost } from './untrusted.js';
 
 /** Why a runner cannot run its projection now (it cannot reach Redis, its state was lost…). */
 export interface RunnerFault {

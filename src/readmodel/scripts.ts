@@ -1,4 +1,4 @@
-import { luaScript } from '../redis';
+import { luaScript } from '../redis/index.js';
 
 /**
  * Applies one projection batch atomically: fencing (lease token) and ordering (the checkpoint the batch

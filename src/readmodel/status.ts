@@ -1,10 +1,10 @@
-import type { EventStore } from '../eventstore';
-import type { Redis } from '../redis';
-import { readCheckpoint } from './apply-batch';
-import { readActiveGeneration, rebuildingGeneration } from './generations';
-import type { ReadModelKeys } from './keys';
-import type { Projection } from './projection';
-import type { ProjectionRunner } from './projection-runner';
+import type { EventStore } from '../eventstore/index.js';
+import type { Redis } from '../redis/index.js';
+import { readCheckpoint } from './apply-batch.js';
+import { readActiveGeneration, rebuildingGeneration } from './generations.js';
+import type { ReadModelKeys } from './keys.js';
+import type { Projection } from './projection.js';
+import type { ProjectionRunner } from './projection-runner.js';
 
 export type ProjectionStatus = 'running' | 'catching-up' | 'rebuilding' | 'stopped' | 'faulted';
 

@@ -9,12 +9,12 @@ import {
   nodeOptions,
   type RedisOptions,
   within,
-} from './connection';
-import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline';
-import type { ReadConnection, Redis } from './redis';
-import { evalScript, type SendToPrimary } from './scripts';
-import { ChannelSubscriber, type SubscriberRouting } from './subscriber';
-import type { RedisEndpoint, RedisTopology } from './topology';
+} from './connection.js';
+import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline.js';
+import type { ReadConnection, Redis } from './redis.js';
+import { evalScript, type SendToPrimary } from './scripts.js';
+import { ChannelSubscriber, type SubscriberRouting } from './subscriber.js';
+import type { RedisEndpoint, RedisTopology } from './topology.js';
 
 type Cluster = ReturnType<typeof createCluster>;
 

@@ -1,6 +1,6 @@
 import { createClient, type RedisClientType } from 'redis';
-import { CALL_DEADLINE_MS } from './deadline';
-import type { ReadFrom, RedisAuth, RedisEndpoint } from './topology';
+import { CALL_DEADLINE_MS } from './deadline.js';
+import type { ReadFrom, RedisAuth, RedisEndpoint } from './topology.js';
 
 export interface RedisOptions {
   /** `replica`: queries read from replicas where the topology has them (Sentinel, Cluster). */

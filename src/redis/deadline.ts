@@ -1,6 +1,6 @@
-import { withDeadline as deadline } from '../deadline';
-import type { RedisCommands } from './commands';
-import { RedisDeadlineExceeded } from './errors';
+import { withDeadline as deadline } from '../deadline/index.js';
+import type { RedisCommands } from './commands.js';
+import { RedisDeadlineExceeded } from './errors.js';
 
 /**
  * Longest any call on a primary may take. node-redis's command timeout only bounds the wait to be *written*:

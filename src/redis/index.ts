@@ -1,15 +1,15 @@
-export type { RedisCommands, RedisMulti } from './commands';
+export type { RedisCommands, RedisMulti } from './commands.js';
 export {
   isRedisUnavailable,
   NoReplicaAvailable,
   RedisDeadlineExceeded,
   type RedisFailureCause,
   redisFailureCause,
-} from './errors';
-export { openRedis, type RedisOptions } from './open';
-export type { ReadConnection, Redis, RedisNode } from './redis';
-export { anyKeyWithPrefix, globEscape, scanPrefix } from './scan';
-export { luaScript, type RedisScript } from './scripts';
+} from './errors.js';
+export { openRedis, type RedisOptions } from './open.js';
+export type { ReadConnection, Redis, RedisNode } from './redis.js';
+export { anyKeyWithPrefix, globEscape, scanPrefix } from './scan.js';
+export { luaScript, type RedisScript } from './scripts.js';
 export {
   EvictionPolicyWatch,
   evictionProblem,
@@ -18,8 +18,8 @@ export {
   readNodeFacts,
   unknownPolicyNodes,
   versionProblem,
-} from './server-checks';
-export type { RedisSubscription, SubscriptionOptions } from './subscriber';
+} from './server-checks.js';
+export type { RedisSubscription, SubscriptionOptions } from './subscriber.js';
 export {
   DEFAULT_REDIS_URL,
   describeTopology,
@@ -28,4 +28,4 @@ export {
   type RedisAuth,
   type RedisEndpoint,
   type RedisTopology,
-} from './topology';
+} from './topology.js';

@@ -1,11 +1,11 @@
-import { clusterRedis } from './cluster';
-import type { RedisOptions } from './connection';
-import type { Redis } from './redis';
-import { sentinelRedis } from './sentinel';
-import { singleRedis } from './single';
-import type { RedisTopology } from './topology';
+import { clusterRedis } from './cluster.js';
+import type { RedisOptions } from './connection.js';
+import type { Redis } from './redis.js';
+import { sentinelRedis } from './sentinel.js';
+import { singleRedis } from './single.js';
+import type { RedisTopology } from './topology.js';
 
-export type { RedisOptions } from './connection';
+export type { RedisOptions } from './connection.js';
 
 /** The seam for a topology; nothing is connected until `connect()`. */
 export const openRedis = (topology: RedisTopology, options: RedisOptions = {}): Redis => {

@@ -1,7 +1,7 @@
-import type { RedisCommands } from './commands';
-import type { RedisScript } from './scripts';
-import type { RedisSubscription, SubscriptionOptions } from './subscriber';
-import type { RedisTopology } from './topology';
+import type { RedisCommands } from './commands.js';
+import type { RedisScript } from './scripts.js';
+import type { RedisSubscription, SubscriptionOptions } from './subscriber.js';
+import type { RedisTopology } from './topology.js';
 
 /** One primary node, for what runs per node rather than per key (SCAN, CONFIG GET, INFO). */
 export interface RedisNode {

@@ -1,4 +1,4 @@
-import type { Redis } from './redis';
+import type { Redis } from './redis.js';
 
 /** `*`, `?`, `[`, `]` and `\` matched as themselves in a SCAN pattern. */
 export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');

@@ -1,5 +1,5 @@
 import { createClient, type RedisClientType } from 'redis';
-import type { RedisAuth, RedisEndpoint } from './topology';
+import type { RedisAuth, RedisEndpoint } from './topology.js';
 
 /** How often the sentinels are asked which replicas are healthy. */
 const DISCOVER_EVERY_MS = 2000;

@@ -1,12 +1,12 @@
 import { createSentinel } from 'redis';
-import { keepConnecting, nodeClient, nodeOptions, type RedisOptions, within } from './connection';
-import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline';
-import { NoReplicaAvailable } from './errors';
-import type { ReadConnection, Redis } from './redis';
-import { evalScript, type SendToPrimary } from './scripts';
-import { SentinelReplicas } from './sentinel-replicas';
-import { ChannelSubscriber, type SubscriberRouting } from './subscriber';
-import type { RedisTopology } from './topology';
+import { keepConnecting, nodeClient, nodeOptions, type RedisOptions, within } from './connection.js';
+import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline.js';
+import { NoReplicaAvailable } from './errors.js';
+import type { ReadConnection, Redis } from './redis.js';
+import { evalScript, type SendToPrimary } from './scripts.js';
+import { SentinelReplicas } from './sentinel-replicas.js';
+import { ChannelSubscriber, type SubscriberRouting } from './subscriber.js';
+import type { RedisTopology } from './topology.js';
 
 /** Redis behind Sentinel: node-redis's Sentinel client for the primary, our own connections to replicas. */
 export const sentinelRedis = (

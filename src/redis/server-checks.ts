@@ -1,4 +1,4 @@
-import type { Redis, RedisNode } from './redis';
+import type { Redis, RedisNode } from './redis.js';
 
 /** What one primary says of itself. */
 export interface NodeFacts {

@@ -1,9 +1,9 @@
 import { createClient, type RedisClientType } from 'redis';
-import { abandoner, nodeOptions, type RedisOptions, within } from './connection';
-import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline';
-import type { ReadConnection, Redis, RedisNode } from './redis';
-import { evalScript, type RedisScript } from './scripts';
-import { ChannelSubscriber, type SubscriptionOptions } from './subscriber';
+import { abandoner, nodeOptions, type RedisOptions, within } from './connection.js';
+import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline.js';
+import type { ReadConnection, Redis, RedisNode } from './redis.js';
+import { evalScript, type RedisScript } from './scripts.js';
+import { ChannelSubscriber, type SubscriptionOptions } from './subscriber.js';
 
 /** One Redis (REDIS_URL): one client for everything, a duplicate of it for notifications. */
 export const singleRedis = (url: string, options: RedisOptions): Redis => {

@@ -1,4 +1,4 @@
-import { redactCredentials } from '../redact';
+import { redactCredentials } from '../redact/index.js';
 /** A Redis node or sentinel as configured: where it is, and how to log in. */
 export interface RedisEndpoint {
   host: string;

@@ -99,30 +99,30 @@ describe('Dockerfile', () => {
   const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)\s+AS\s+(\S+)/gim)].map((m) => [m[1], m[2]]);
   const runtime = dockerfile.slice(dockerfile.search(/^FROM\s+\S+\s+AS\s+runtime/im));
 
-  it('has a deps stage and a runtime stage, both on node:20-bookworm-slim', () => {
+  it('has a build stage and a runtime stage, both on node:20-bookworm-slim', () => {
     expect(stages).toEqual([
-      ['node:20-bookworm-slim', 'deps'],
+      ['node:20-bookworm-slim', 'build'],
       ['node:20-bookworm-slim', 'runtime'],
     ]);
   });
 
-  it('builds native modules in deps, then drops dev dependencies', () => {
-    const deps = dockerfile.slice(0, dockerfile.indexOf(runtime));
-    expect(deps).toMatch(/apt-get install[^\n]*python3 make g\+\+/);
-    expect(deps).toContain('npm ci');
-    expect(deps).toContain('npm prune --omit=dev');
+  it('builds native modules and compiles in the build stage, then drops dev dependencies', () => {
+    const build = dockerfile.slice(0, dockerfile.indexOf(runtime));
+    expect(build).toMatch(/apt-get install[^\n]*python3 make g\+\+/);
+    expect(build).toContain('npm ci');
+    expect(build).toContain('npm run build');
+    expect(build.indexOf('npm prune --omit=dev')).toBeGreaterThan(build.indexOf('npm run build'));
   });
 
-  it('copies only what runs into the runtime stage, and runs as node', () => {
-    expect(runtime).toContain('COPY --from=deps --chown=node:node /app/node_modules ./node_modules');
-    for (const dir of ['src', 'projections'])
-      expect(runtime).toMatch(new RegExp(`COPY .*\\b${dir} \\./${dir}`));
+  it('copies only what runs into the runtime stage (compiled dist/, no sources, no tsx), and runs as node', () => {
+    expect(runtime).toContain('COPY --from=build --chown=node:node /app/node_modules ./node_modules');
+    expect(runtime).toContain('COPY --from=build --chown=node:node /app/dist ./dist');
     expect(runtime).toMatch(/COPY .*package\.json/);
-    expect(runtime).not.toMatch(/g\+\+|npm ci/);
+    expect(runtime).not.toMatch(/COPY .*\bsrc\b|tsx|g\+\+|npm ci/);
     expect(runtime).toMatch(/^USER node$/m);
   });
 
-  it('listens on 0.0.0.0:3000, checks /health with node fetch, and starts main.ts as `npm start` does', () => {
+  it('listens on 0.0.0.0:3000, checks /health with node fetch, and starts dist/main.js with the flags of `npm start`', () => {
     expect(runtime).toMatch(/HOST=0\.0\.0\.0/);
     expect(runtime).toMatch(/^EXPOSE 3000$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*fetch\(.*\/health/m);
@@ -131,16 +131,19 @@ describe('Dockerfile', () => {
     };
     const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
     expect(cmd).toBeDefined();
-    // Same node flags (the young-generation size the projector is tuned with) in the image and in npm start.
-    // npm start execs node (so npm's SIGTERM reaches it, not a shell in between); the image runs node itself.
-    expect(`exec ${(JSON.parse(cmd!) as string[]).join(' ')}`).toBe(pkg.scripts.start);
-    expect(pkg.scripts.start).toMatch(/^exec node --max-semi-space-size=\d+ --import tsx src\/main\.ts$/);
+    // npm start execs node (so npm's SIGTERM reaches it, not a shell in between) on the build-if-stale
+    // runner; the image runs the compiled entry itself. Both with the same node flags.
+    const start = /^exec node (.*) scripts\/run-built\.mjs main$/.exec(pkg.scripts.start);
+    expect(start).not.toBeNull();
+    expect((JSON.parse(cmd!) as string[]).join(' ')).toBe(`node ${start![1]} dist/main.js`);
   });
 
-  it('keeps tsx a runtime dependency, since prune would remove it otherwise', () => {
+  it('keeps tsx a dev dependency: production runs compiled JavaScript', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
     };
-    expect(pkg.dependencies.tsx).toBeDefined();
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.devDependencies.tsx).toBeDefined();
   });
 });

@@ -1,6 +1,6 @@
-import { defineProjection, type WriteBatch } from '../../readmodel';
-import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderStatus } from '../events';
-import { customerOrdersKeys, epochMs, orderStatuses, projectionNames } from './keys';
+import { defineProjection, type WriteBatch } from '../../readmodel/index.js';
+import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderStatus } from '../events.js';
+import { customerOrdersKeys, epochMs, orderStatuses, projectionNames } from './keys.js';
 
 interface OrderRef {
   orderId: string;

@@ -1,6 +1,6 @@
-import { defineProjection } from '../../readmodel';
-import { ORDER_STREAM_PREFIX, type OrderEvent } from '../events';
-import { dailyRevenueKeys, projectionNames, utcDay } from './keys';
+import { defineProjection } from '../../readmodel/index.js';
+import { ORDER_STREAM_PREFIX, type OrderEvent } from '../events.js';
+import { dailyRevenueKeys, projectionNames, utcDay } from './keys.js';
 
 /**
  * Counters per UTC day, kept with HINCRBY so a handler never reads. There is no index of days: a report

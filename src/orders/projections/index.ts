@@ -1,10 +1,10 @@
-import type { Projection } from '../../readmodel';
-import customerOrders from './customer-orders';
-import dailyRevenue from './daily-revenue';
-import orderView from './order-view';
-import ordersIndex from './orders-index';
+import type { Projection } from '../../readmodel/index.js';
+import customerOrders from './customer-orders.js';
+import dailyRevenue from './daily-revenue.js';
+import orderView from './order-view.js';
+import ordersIndex from './orders-index.js';
 
-export * from './keys';
+export * from './keys.js';
 export { customerOrders, dailyRevenue, ordersIndex, orderView };
 
 /**

@@ -1,4 +1,4 @@
-import type { OrderStatus } from '../events';
+import type { OrderStatus } from '../events.js';
 
 /**
  * Relative keys of the order read models, shared by the projections (writers) and src/orders/queries.ts

@@ -1,7 +1,7 @@
-import { defineProjection, type ProjectedEvent, type WriteBatch } from '../../readmodel';
-import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderLine } from '../events';
-import { fromMinor } from '../money';
-import { orderViewKeys, projectionNames } from './keys';
+import { defineProjection, type ProjectedEvent, type WriteBatch } from '../../readmodel/index.js';
+import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderLine } from '../events.js';
+import { fromMinor } from '../money.js';
+import { orderViewKeys, projectionNames } from './keys.js';
 
 /** Lines as the API shows them: unitPrice a decimal number with the order's decimals at most. */
 export const viewItems = (items: OrderLine[], minorUnits: number): string =>

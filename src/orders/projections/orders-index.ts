@@ -1,7 +1,7 @@
-import { defineProjection, type WriteBatch } from '../../readmodel';
-import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderStatus } from '../events';
-import { fromMinor } from '../money';
-import { epochMs, orderStatuses, ordersIndexKeys, projectionNames } from './keys';
+import { defineProjection, type WriteBatch } from '../../readmodel/index.js';
+import { ORDER_STREAM_PREFIX, type OrderEvent, type OrderStatus } from '../events.js';
+import { fromMinor } from '../money.js';
+import { epochMs, orderStatuses, ordersIndexKeys, projectionNames } from './keys.js';
 
 interface OrderRef {
   orderId: string;
