@@ -178,29 +178,44 @@ const messageOf = (error: unknown): string => {
  * take every later write with it: SQLite keeps writing into the unlinked inode, and a restart finds nothing.
  */
 export class FileIdentity {
-  private constructor(
-    readonly path: string,
-    private readonly dev: number,
-    private readonly ino: number,
-  ) {}
+  /** Device and inode of the database file and of its -wal and -shm files (once they exist). */
+  readonly #known = new Map<string, { dev: number; ino: number } | undefined>();
+
+  private constructor(readonly path: string) {
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      const stat = statSync(file, { throwIfNoEntry: false });
+      this.#known.set(file, stat && { dev: stat.dev, ino: stat.ino });
+    }
+  }
 
   /** Undefined for ':memory:', which has no file. */
   static of(path: string): FileIdentity | undefined {
     if (isMemoryPath(path)) return undefined;
-    const { dev, ino } = statSync(path);
-    return new FileIdentity(path, dev, ino);
+    statSync(path);
+    return new FileIdentity(path);
   }
 
-  /** Throws EventStoreUnavailable when the path no longer names the file that was opened (a stat: microseconds). */
+  /**
+   * Throws EventStoreUnavailable when the path no longer names the file that was opened, or its write-ahead
+   * log was deleted or replaced (a commit there would be lost at the next open). A stat each: microseconds.
+   */
   assertUnchanged(): void {
-    const now = statSync(this.path, { throwIfNoEntry: false });
-    if (now === undefined) throw this.#lost('was deleted', 'FILE_DELETED');
-    if (now.dev !== this.dev || now.ino !== this.ino) throw this.#lost('was replaced', 'FILE_REPLACED');
+    for (const [file, known] of this.#known) {
+      const now = statSync(file, { throwIfNoEntry: false });
+      if (known === undefined) {
+        // SQLite creates the -wal and -shm files on first use: from then on they must stay.
+        if (now !== undefined) this.#known.set(file, { dev: now.dev, ino: now.ino });
+        continue;
+      }
+      if (now === undefined) throw this.#lost(file, 'was deleted', 'FILE_DELETED');
+      if (now.dev !== known.dev || now.ino !== known.ino)
+        throw this.#lost(file, 'was replaced', 'FILE_REPLACED');
+    }
   }
 
-  #lost(what: string, code: string): EventStoreUnavailable {
+  #lost(file: string, what: string, code: string): EventStoreUnavailable {
     return new EventStoreUnavailable(
-      `the SQLite event store file ${this.path} ${what} while open; appends are refused until a restart opens the file at that path`,
+      `the SQLite event store file ${file} ${what} while open; appends are refused until a restart opens the file at ${this.path}`,
       { code },
     );
   }

@@ -69,6 +69,23 @@ describe('the SQLite file is deleted while the service runs', () => {
   });
 });
 
+describe('only the write-ahead log is deleted while the service runs', () => {
+  it('then appends are refused with 503 naming the -wal file, instead of acknowledging writes a restart would lose', async () => {
+    const path = join(dir, 'wal-deleted', 'events.sqlite');
+    const service = await start(path);
+    try {
+      expect((await place(service)).status).toBe(201);
+      rmSync(`${path}-wal`);
+      expect((await place(service)).status).toBe(503);
+      const ready = await readiness(service.baseUrl);
+      expect(ready.status).toBe(503);
+      expect(ready.body.components.eventStore?.error).toContain('-wal');
+    } finally {
+      await service.kill();
+    }
+  });
+});
+
 /** Mounts a tmpfs of `size` at `at`; false when this user may not (not root, or no mount in this sandbox). */
 const mountTmpfs = (at: string, size: string): boolean => {
   try {
