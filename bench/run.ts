@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { commandsBench } from './commands';
 import { mixedBench } from './mixed';
 import { projectionBench } from './projection';
+import { readsBench } from './reads';
 import { rebuildBench } from './rebuild';
 import { rywBench } from './ryw';
 import { soakBench } from './soak';
@@ -18,6 +19,7 @@ import { topologiesBench } from './topologies';
 
 const benches: Bench[] = [
   commandsBench,
+  readsBench,
   mixedBench,
   projectionBench,
   rywBench,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -128,16 +129,42 @@ export const ensureBuilt = (): void => {
   if (result.status !== 0) throw new Error('the build of dist/ failed');
 };
 
-/** The real service (dist/main.js, as `npm start` runs it) on a free port; resolves once it listens. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+/**
+ * The real service (dist/main.js, as `npm start` runs it) on a free port; resolves once /health answers
+ * (its "listening" line is at info, which LOG_LEVEL=error hides).
+ */
 export const startService = async (
   env: Record<string, string>,
   nodeArgs: string[] = [],
 ): Promise<{ process: NodeProcess; url: string }> => {
   ensureBuilt();
-  const service = spawnNode('dist/main.js', { env: { PORT: '0', HOST: '127.0.0.1', ...env }, nodeArgs });
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const service = spawnNode('dist/main.js', {
+    env: { HOST: '127.0.0.1', ...env, PORT: url.split(':')[2]! },
+    nodeArgs,
+  });
   try {
-    const line = await service.waitForLine((l) => l.msg === 'sluice listening', 30_000);
-    return { process: service, url: String(line.url) };
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const up = await fetch(`${url}/health`).then(
+        (res) => res.ok,
+        () => false,
+      );
+      if (up) return { process: service, url };
+      if (service.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`dist/main.js did not answer /health: ${JSON.stringify(service.lines().slice(-5))}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   } catch (error) {
     await service.stop('SIGKILL');
     throw error;
