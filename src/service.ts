@@ -3,10 +3,18 @@ import { serve } from '@hono/node-server';
 import { createApp, RedisRefused } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { type DomainModule, ModuleConflict, mountModules } from './module/index.js';
-import { createLogger, ensureLocalRedis, RedisNotAvailable, redactUrl } from './ops/index.js';
+import {
+  createLogger,
+  ensureLocalRedis,
+  RedisNotAvailable,
+  redactUrl,
+  stdoutDestination,
+} from './ops/index.js';
 import { DEFAULT_REDIS_URL, describeTopology } from './redis/index.js';
 
 const SHUTDOWN_BOUND_MS = 10_000;
+/** What the last log lines may add to a shutdown when stdout is slow to take them. */
+const LOG_FLUSH_MS = 1000;
 /** In-flight requests get this long after SIGTERM; the rest of the bound is for closing stores and Redis. */
 const REQUEST_GRACE_MS = 7_000;
 
@@ -55,7 +63,8 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  const logs = stdoutDestination();
+  const log = createLogger(config.logLevel, logs);
   let localRedis: Awaited<ReturnType<typeof ensureLocalRedis>>;
   try {
     // Only when no Redis is configured at all: REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES unset.
@@ -137,6 +146,7 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
     await app.close();
     await localRedis?.stop();
     log.info('stopped');
+    await logs.flush(LOG_FLUSH_MS);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

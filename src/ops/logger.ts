@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import SonicBoom from 'sonic-boom';
 import { redactCredentials } from '../redact/index.js';
 
 /** Paths of anything secret that could reach a log line; pino replaces them. */
@@ -15,8 +16,49 @@ const REDACT = [
 export const redactUrl = (url: string | undefined): string | undefined =>
   url === undefined ? undefined : redactCredentials(url);
 
+/** Log lines kept in memory while stdout does not take them (a reader that paused); past it they are dropped. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+export interface LogDestination extends pino.DestinationStream {
+  /** Waits until buffered lines are written, at most `timeoutMs` (a stuck reader must not hold up an exit). */
+  flush(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Stdout written asynchronously, so a reader that stops reading (a full pipe) never blocks the event loop:
+ * lines wait in a bounded buffer, then are dropped. A reader that went away (EPIPE) ends logging, not the
+ * process.
+ */
+export const stdoutDestination = (): LogDestination => {
+  // SonicBoom itself rather than pino.destination(), which would also flush synchronously at exit: a write
+  // to a full pipe that blocks forever, and a shutdown that never ends.
+  const sonic = new SonicBoom({ fd: 1, sync: false, maxLength: MAX_BUFFERED_BYTES });
+  let open = true;
+  sonic.on('error', () => {
+    open = false;
+  });
+  return {
+    write: (line: string) => {
+      if (open) sonic.write(line);
+    },
+    flush: (timeoutMs) =>
+      new Promise<void>((resolve) => {
+        if (!open) return resolve();
+        const timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+        sonic.flush(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+};
+
 /** JSON lines to stdout (or `destination`), with secrets censored. */
-export const createLogger = (level: string, destination?: pino.DestinationStream): Logger =>
+export const createLogger = (
+  level: string,
+  destination: pino.DestinationStream = stdoutDestination(),
+): Logger =>
   pino({ level, redact: { paths: REDACT, censor: '***' }, base: { service: 'sluice' } }, destination);
 
 export type { Logger };

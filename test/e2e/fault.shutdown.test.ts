@@ -2,7 +2,7 @@
 // its request. Real processes, started as `npm start` where that is what a user runs.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,6 +38,62 @@ const isAlive = (pid: number): boolean => {
     return false;
   }
 };
+
+/** A port nothing listens on now. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+describe('stdout that stops being read', () => {
+  it('given a log reader that pauses (a full pipe), when requests keep coming and then SIGTERM, then every request is answered and the service exits 0 within the bound', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env('stdout-paused'), PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    // Nobody reads child.stdout: after 64 KiB of log lines the pipe is full.
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      const baseUrl = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        if (
+          (await fetch(`${baseUrl}/health`).then(
+            (r) => r.status,
+            () => 0,
+          )) === 200
+        )
+          break;
+        if (i > 300) throw new Error('the service did not answer /health within 30 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      let answered = 0;
+      for (let round = 0; round < 40; round++) {
+        const statuses = await Promise.all(
+          Array.from({ length: 50 }, () =>
+            fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status),
+          ),
+        );
+        answered += statuses.filter((status) => status === 200).length;
+      }
+      expect(answered).toBe(2000);
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
+});
 
 describe('shutdown when stdout is gone', () => {
   it('given `npm start` whose stdout reader went away after two lines, when npm gets SIGTERM, then the service exits 0 within the bound', async () => {
@@ -75,7 +131,7 @@ describe('shutdown when stdout is gone', () => {
       if (npm.pid !== undefined) spawn('pkill', ['-KILL', '-P', String(npm.pid)], { stdio: 'ignore' });
       npm.kill('SIGKILL');
     }
-  });
+  }, 60_000);
 });
 
 describe('shutdown with a request that is never finished', () => {
