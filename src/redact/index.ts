@@ -1,28 +1,52 @@
 /**
  * Credentials never reach a line this service prints: not a log line, not a start-up error.
- * A URL's user-info is `user:password@` up to the last `@` of its authority (a password may hold `@`),
- * so `redis://u:p@ss@h` shows as `redis://u:***@h`.
+ *
+ * A URL's user-info runs from after `scheme://` to the last `@` of its entry (an entry ends at whitespace, a
+ * comma or a quote), whatever it holds: a generated password may contain `/`, `?`, `#` or `@`. So
+ * `redis://u:p/s@ss@h` shows as `redis://u:***@h`. An entry without a scheme (`user:password@host:port`, as in a
+ * list of cluster nodes) is masked the same way when its user-info has a `:`.
  */
-const AUTHORITY = /([a-z][a-z0-9+.-]*:\/\/)([^/?#,\s]*)/gi;
+const ENTRY = /[^\s,"'`]+/g;
 
-/** Each `scheme://user:password@host` in `text` with its password as `***` (the user name kept). */
-export const redactCredentials = (text: string): string =>
-  text.replace(AUTHORITY, (_all, scheme: string, authority: string) => {
-    const at = authority.lastIndexOf('@');
-    if (at === -1) return scheme + authority;
-    const userInfo = authority.slice(0, at);
-    const colon = userInfo.indexOf(':');
-    const user = colon === -1 ? '' : userInfo.slice(0, colon);
-    return `${scheme}${user}:***${authority.slice(at)}`;
-  });
+interface UserInfo {
+  /** Where the user-info starts and where its `@` is. */
+  start: number;
+  at: number;
+}
 
-/** The passwords (or bare user-info) of every URL in `text`, raw and percent-decoded. */
-const secretsIn = (text: string): string[] => {
+const userInfoOf = (entry: string): UserInfo | undefined => {
+  const at = entry.lastIndexOf('@');
+  if (at === -1) return undefined;
+  const scheme = entry.indexOf('://');
+  if (scheme !== -1 && scheme < at) return { start: scheme + 3, at };
+  // No scheme: `user:password@host`, possibly after `NAME=`; without a `:` it is an address, not a secret.
+  const colon = entry.indexOf(':');
+  if (colon === -1 || colon > at) return undefined;
+  return { start: entry.lastIndexOf('=', colon) + 1, at };
+};
+
+const redactEntry = (entry: string): string => {
+  const info = userInfoOf(entry);
+  if (info === undefined) return entry;
+  const userInfo = entry.slice(info.start, info.at);
+  const colon = userInfo.indexOf(':');
+  const user = colon === -1 ? '' : userInfo.slice(0, colon);
+  return `${entry.slice(0, info.start)}${user}:***${entry.slice(info.at)}`;
+};
+
+/** Each `scheme://user:password@host` (or `user:password@host`) in `text` with its password as `***`. */
+export const redactCredentials = (text: string): string => text.replace(ENTRY, redactEntry);
+
+/**
+ * The passwords (or bare user-info) of every entry of a variable's value, raw and percent-decoded. A value
+ * is one setting, so only commas separate its entries: a password may hold a space.
+ */
+const secretsIn = (value: string): string[] => {
   const secrets: string[] = [];
-  for (const [, , authority] of text.matchAll(AUTHORITY)) {
-    const at = authority!.lastIndexOf('@');
-    if (at === -1) continue;
-    const userInfo = authority!.slice(0, at);
+  for (const entry of value.split(',')) {
+    const info = userInfoOf(entry);
+    if (info === undefined) continue;
+    const userInfo = entry.slice(info.start, info.at);
     const secret = userInfo.includes(':') ? userInfo.slice(userInfo.indexOf(':') + 1) : userInfo;
     if (secret === '') continue;
     secrets.push(secret);

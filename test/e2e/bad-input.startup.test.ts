@@ -48,7 +48,14 @@ describe.concurrent('a variable that carries credentials is never echoed with th
   it.each([
     ['EVENTSTORE_URL', { EVENTSTORE_URL: 'esdbx://admin:EsdbPw789@h' }, 'EsdbPw789'],
     ['EVENTSTORE_URL (a password with @)', { EVENTSTORE_URL: 'esdbx://admin:Esdb@Pw789@h' }, 'Pw789'],
+    ['EVENTSTORE_URL (a password with /)', { EVENTSTORE_URL: 'esdbx://admin:Pa/ss789@h' }, 'ss789'],
+    ['EVENTSTORE_URL (a password with # and ?)', { EVENTSTORE_URL: 'esdbx://admin:Pa#s?s789@h' }, 's789'],
     ['REDIS_URL', { REDIS_URL: 'redis://app:Hunter2Pw@' }, 'Hunter2Pw'],
+    [
+      'REDIS_CLUSTER_NODES (no scheme)',
+      { REDIS_URL: '', REDIS_CLUSTER_NODES: 'u:Secret789@a:7000,u:Secret789@b:notaport' },
+      'Secret789',
+    ],
     [
       'REDIS_CLUSTER_NODES',
       { REDIS_URL: '', REDIS_CLUSTER_NODES: 'redis://app:Hunter2Pw@a:7000,redis://app:Hunter2Pw@b' },
