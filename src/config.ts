@@ -59,11 +59,13 @@ const configSchema = z.object({
     )
     .default('sluice:'),
   ROLE: z.enum(['all', 'api', 'projector'], { error: 'must be all, api or projector' }).default('all'),
-  // Whitespace could never be sent back in a Bearer header; a short token is guessed.
+  // Whitespace could never be sent back in a Bearer header, nor non-ASCII by most clients (curl sends
+  // UTF-8, Node's fetch Latin-1); a short token is guessed.
   ADMIN_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters')
     .refine((token) => !/\s/.test(token), 'must not contain whitespace')
+    .refine((token) => /^[\x21-\x7E]*$/.test(token), 'must be printable ASCII characters')
     .optional(),
   CONSISTENCY_TIMEOUT_MS: positiveMs.default(2000),
   PROJECTION_LEASE_TTL_MS: positiveMs.refine((ms) => ms >= 500, 'must be at least 500 ms').default(5000),

@@ -159,7 +159,8 @@ const badHeader = (name: string, message: string): ValidationFailed =>
   new ValidationFailed(`${name} ${message}`, [{ path: `header.${name}`, message }]);
 
 // RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE
-const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7E\x80-\xFF]*)"$/;
+/** One element of an entity-tag list (possibly empty) and the comma after it, or the end. */
+const LIST_ITEM = /[ \t]*(?:(W\/)?"([\x21\x23-\x7E\x80-\xFF]*)"[ \t]*)?(?:,|$)/y;
 /** How this service writes a version in an ETag: decimal digits, no leading zero ("00" is not "0"). */
 const VERSION_TAG = /^(?:0|[1-9]\d{0,17})$/;
 
@@ -175,10 +176,15 @@ export const ifMatchVersions = (c: Context): readonly bigint[] | undefined => {
   const value = lines[0]!;
   if (value === '*') return undefined;
   const versions: bigint[] = [];
-  for (const entry of value.split(',')) {
-    const match = ENTITY_TAG.exec(entry.trim());
+  // RFC 9110 §5.6.1: a list whose empty elements are ignored; a comma inside quotes belongs to the tag.
+  LIST_ITEM.lastIndex = 0;
+  for (;;) {
+    const at = LIST_ITEM.lastIndex;
+    const match = LIST_ITEM.exec(value);
     if (match === null) throw badHeader('if-match', 'must be * or entity-tags in quotes, e.g. "3"');
-    if (match[1] === undefined && VERSION_TAG.test(match[2]!)) versions.push(BigInt(match[2]!));
+    if (match[2] !== undefined && match[1] === undefined && VERSION_TAG.test(match[2]))
+      versions.push(BigInt(match[2]));
+    if (LIST_ITEM.lastIndex >= value.length || LIST_ITEM.lastIndex === at) break;
   }
   return versions;
 };

@@ -37,13 +37,15 @@ const unitPrice = z
     example: 19.99,
   });
 
-// C0 and C1 controls and DEL; tab is allowed only where `allowTab` says so.
-const CONTROLS = /\p{Cc}/u;
-// Bidi embeddings, overrides and isolates: they make the text shown differ from the text stored.
-const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+// C0 and C1 controls, DEL, and the line and paragraph separators (a newline by another name); tab is
+// allowed only where `allowTab` says so.
+const CONTROLS = /[\p{Cc}\p{Zl}\p{Zp}]/u;
+// Bidi embeddings, overrides, isolates and marks: they make the text shown differ from the text stored.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-// Characters with no width: text made only of them (and spaces) is blank to a reader.
-const INVISIBLE = /[\s\u200B-\u200D\u2060\uFEFF\u00AD]/g;
+// Characters a reader does not see: spaces, Unicode's default-ignorable code points (zero-width characters,
+// invisible operators, tags, fillers) and the blank Braille pattern. Text made only of them is blank.
+const INVISIBLE = /[\s\p{Default_Ignorable_Code_Point}\u2800]/gu;
 
 /**
  * Text a person typed, as the event keeps it and every view shows it: well-formed UTF-16 (a lone surrogate

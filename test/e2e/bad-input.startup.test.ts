@@ -71,6 +71,7 @@ describe.concurrent('a variable that carries credentials is never echoed with th
       'Hunter2Pw',
     ],
     ['ADMIN_TOKEN (too short)', { ADMIN_TOKEN: 'Sh0rtSecret' }, 'Sh0rtSecret'],
+    ['ADMIN_TOKEN (not ASCII)', { ADMIN_TOKEN: 'päss-wörd-0123456789' }, 'wörd'],
   ])(
     'given a bad %s, then one line names the variable, without the secret, and exit 1',
     async (name, env, secret) => {

@@ -180,8 +180,14 @@ describe('header helpers', () => {
     ['W/"0", "4"', 200, ['4']],
     ['"-1"', 200, []],
     ['"9999999999999999999"', 200, []],
+    ['"9",,"0"', 200, ['9', '0']],
+    [', "5" ,', 200, ['5']],
+    ['"a,b"', 200, []],
+    ['"a,b", "7"', 200, ['7']],
     ['3', 400, undefined],
     ['"1" "2"', 400, undefined],
+    ['"1", 2', 400, undefined],
+    ['"unterminated', 400, undefined],
   ])('given If-Match %s, then %i', async (ifMatch, status, versions) => {
     const res = await helpersApp().request('/if-match', { headers: { 'if-match': ifMatch } });
     expect(res.status).toBe(status);
