@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { EventStore } from './event-store.js';
 import type { SqliteEventStoreOptions } from './sqlite.js';
 
@@ -33,6 +34,21 @@ const parseSqliteOptions = (query: string): SqliteEventStoreOptions => {
  * `sqlite:<path>[?busyTimeoutMs=…&pollIntervalMs=…&pageSize=…]`: everything after the first `?` is
  * tuning of the embedded store (a path cannot contain `?`); `esdb://…` goes to the client as it is.
  */
+/**
+ * The client's own parser, so a bad option (`?tls=maybe`) or port is refused at start-up with the variable
+ * named, not at the first connection. Loaded only for an esdb URL: it brings the gRPC stack with it.
+ */
+const checkEsdbConnectionString = (connectionString: string): void => {
+  const { parseConnectionString } = createRequire(import.meta.url)(
+    '@eventstore/db-client/dist/Client/parseConnectionString.js',
+  ) as { parseConnectionString: (text: string) => { hosts?: Array<{ address: string; port: number }> } };
+  const options = parseConnectionString(connectionString);
+  for (const { address, port } of options.hosts ?? []) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new Error(`port ${port} of ${address} must be 1–65535`);
+  }
+};
+
 export const parseEventStoreUrl = (url: string): EventStoreLocation => {
   if (url.startsWith('sqlite:')) {
     const rest = url.slice('sqlite:'.length);
@@ -45,7 +61,9 @@ export const parseEventStoreUrl = (url: string): EventStoreLocation => {
   }
   if (/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\/.+/.test(url)) {
     // @eventstore/db-client 6.x only parses the esdb schemes.
-    return { kind: 'esdb', connectionString: url.replace(/^kurrentdb/, 'esdb') };
+    const connectionString = url.replace(/^kurrentdb/, 'esdb');
+    checkEsdbConnectionString(connectionString);
+    return { kind: 'esdb', connectionString };
   }
   throw new Error(
     `unknown scheme in "${url}": use sqlite:<path>, sqlite::memory:, esdb://… or esdb+discover://…`,

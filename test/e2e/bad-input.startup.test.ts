@@ -48,6 +48,12 @@ describe.concurrent('a variable that carries credentials is never echoed with th
   it.each([
     ['EVENTSTORE_URL', { EVENTSTORE_URL: 'esdbx://admin:EsdbPw789@h' }, 'EsdbPw789'],
     ['EVENTSTORE_URL (a password with @)', { EVENTSTORE_URL: 'esdbx://admin:Esdb@Pw789@h' }, 'Pw789'],
+    [
+      'EVENTSTORE_URL (an option the client refuses)',
+      { EVENTSTORE_URL: 'esdb://admin:Opt1onPw@h:2113?tls=maybe' },
+      'Opt1onPw',
+    ],
+    ['EVENTSTORE_URL (a port out of range)', { EVENTSTORE_URL: 'esdb://admin:P0rtPw@h:99999' }, 'P0rtPw'],
     ['EVENTSTORE_URL (a password with /)', { EVENTSTORE_URL: 'esdbx://admin:Pa/ss789@h' }, 'ss789'],
     ['EVENTSTORE_URL (a password with # and ?)', { EVENTSTORE_URL: 'esdbx://admin:Pa#s?s789@h' }, 's789'],
     ['REDIS_URL', { REDIS_URL: 'redis://app:Hunter2Pw@' }, 'Hunter2Pw'],
