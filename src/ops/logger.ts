@@ -1,6 +1,9 @@
 import pino, { type Logger } from 'pino';
-import SonicBoom from 'sonic-boom';
+import sonicBoom from 'sonic-boom';
 import { redactCredentials } from '../redact/index.js';
+
+// sonic-boom is CommonJS: the class is its default export at run time, while its types declare a namespace.
+const SonicBoom = sonicBoom as unknown as typeof import('sonic-boom').SonicBoom;
 
 /** Paths of anything secret that could reach a log line; pino replaces them. */
 const REDACT = [
