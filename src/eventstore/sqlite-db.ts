@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
@@ -177,6 +177,23 @@ const messageOf = (error: unknown): string => {
  * The file a store opened, by device and inode. A file deleted (or replaced) under a running store would
  * take every later write with it: SQLite keeps writing into the unlinked inode, and a restart finds nothing.
  */
+/** Below this much free space on the store's disk, /ready says the store cannot take appends. */
+const MIN_FREE_BYTES = 64 * 1024;
+
+/**
+ * Throws EventStoreUnavailable (DISK_FULL) when the filesystem of `path` has (almost) no space left: a full
+ * disk refuses appends whether or not one was tried lately, so readiness looks at it directly.
+ */
+export const assertDiskSpace = (path: string): void => {
+  const { bavail, bsize } = statfsSync(dirname(path));
+  const free = bavail * bsize;
+  if (free >= MIN_FREE_BYTES) return;
+  throw new EventStoreUnavailable(
+    `no space left on the disk of the SQLite event store ${path} (${free} bytes free): appends fail`,
+    { code: 'DISK_FULL' },
+  );
+};
+
 export class FileIdentity {
   /** Device and inode of the database file and of its -wal and -shm files (once they exist). */
   readonly #known = new Map<string, { dev: number; ino: number } | undefined>();

@@ -15,6 +15,7 @@ import type { GroupCommitStats } from './sqlite-append.js';
 import { GroupCommit } from './sqlite-append.js';
 import type { SqliteDatabase, Statements } from './sqlite-db.js';
 import {
+  assertDiskSpace,
   EventPage,
   FileIdentity,
   openDatabase,
@@ -165,6 +166,7 @@ export class SqliteEventStore implements EventStore {
   async ping(): Promise<void> {
     this.#query('ping', () => {
       this.#file?.assertUnchanged();
+      if (this.#file !== undefined) assertDiskSpace(this.#file.path);
       return this.#statements.ping.get();
     });
   }

@@ -71,7 +71,7 @@ export class AppendHealth {
     const failing = this.#failing;
     if (failing === undefined) return;
     this.#failing = undefined;
-    this.#lastLogged = Number.NEGATIVE_INFINITY;
+    // The throttle holds across recoveries: appends that fail every other time still log once per period.
     this.metrics.appendsFailing.set(0);
     this.log.info({ failedForMs: this.#now() - failing.since }, 'event store appends work again');
   }

@@ -120,11 +120,15 @@ const fillDisk = (at: string): string => {
 };
 
 describe.skipIf(!canMount)('the disk of the SQLite file is full', () => {
-  it('then commands get 503 with Retry-After, a few rate-limited error lines name SQLITE_FULL, a metric counts it, /ready names the event store; freeing space recovers', async () => {
+  it('then commands get 503 with Retry-After, /ready says the disk is full, a few rate-limited error lines name SQLITE_FULL, a metric counts it; freeing space recovers', async () => {
     const service = await start(join(fullDiskDir, 'events.sqlite'));
     try {
       expect((await place(service)).status).toBe(201);
       const filler = fillDisk(fullDiskDir);
+      // Before any append fails, /ready already sees that there is no space left.
+      const full = await readiness(service.baseUrl);
+      expect(full.status).toBe(503);
+      expect(full.body.components.eventStore?.error).toContain('no space left');
 
       const refused: Response[] = [];
       for (let i = 0; i < 300 && refused.length < 50; i++) {
@@ -144,7 +148,7 @@ describe.skipIf(!canMount)('the disk of the SQLite file is full', () => {
       expect(await metricValue(service.baseUrl, 'sluice_eventstore_appends_failing')).toBe(1);
       const ready = await readiness(service.baseUrl);
       expect(ready.status).toBe(503);
-      expect(ready.body.components.eventStore?.error).toContain('SQLITE_FULL');
+      expect(ready.body.components.eventStore?.error).toContain('no space left');
 
       rmSync(filler);
       expect((await place(service, 'after-space-freed')).status).toBe(201);
