@@ -62,10 +62,16 @@ export class ReadModelAccess {
     this.generations.set(projection, { generation, at: Date.now() });
   }
 
+  /** The active generation if recently known, without asking Redis. */
+  knownGeneration(projection: string): number | undefined {
+    const cached = this.generations.get(projection);
+    return cached && Date.now() - cached.at < GENERATION_CACHE_MS ? cached.generation : undefined;
+  }
+
   /** The active generation, read from `redis` (the request's connection) unless recently known. */
   async activeGeneration(projection: string, redis: RedisCommands): Promise<number> {
-    const cached = this.generations.get(projection);
-    if (cached && Date.now() - cached.at < GENERATION_CACHE_MS) return cached.generation;
+    const known = this.knownGeneration(projection);
+    if (known !== undefined) return known;
     const active = await redis.get(this.keys.active(projection));
     const generation = active === null ? 1 : Number(active);
     this.remember(projection, generation);
@@ -101,6 +107,8 @@ export class ReadModelAccess {
  */
 export class ReadRequest implements ReadContext {
   private readonly sessions = new Map<string, Promise<Session>>();
+  /** The sessions already open, for checks that must be sent without waiting a turn. */
+  private readonly opened = new Map<string, Session>();
 
   constructor(private readonly access: ReadModelAccess) {}
 
@@ -112,27 +120,60 @@ export class ReadRequest implements ReadContext {
   private session(projection: string): Promise<Session> {
     let session = this.sessions.get(projection);
     if (session === undefined) {
-      session = this.open(projection);
+      const opened = this.openKnown(projection);
+      session = opened === undefined ? this.open(projection) : Promise.resolve(opened);
       session.catch(() => this.sessions.delete(projection)); // a failed open is tried again on the next call
       this.sessions.set(projection, session);
     }
     return session;
   }
 
+  /** A session opened at once, when the active generation is known without asking Redis. */
+  private openKnown(projection: string): Session | undefined {
+    const generation = this.access.knownGeneration(projection);
+    if (generation === undefined) return undefined;
+    const connection = this.access.redis.readConnection(this.access.keys.active(projection));
+    const session = { projection, generation, connection, redis: connection.commands, keyOf: () => '' };
+    this.opened.set(projection, session);
+    return this.withGeneration(session, generation);
+  }
+
   private async open(projection: string): Promise<Session> {
     const { redis, keys } = this.access;
     const connection = redis.readConnection(keys.active(projection));
     const generation = await this.access.activeGeneration(projection, connection.commands);
-    return this.withGeneration(
-      { projection, generation, connection, redis: connection.commands, keyOf: () => '' },
-      generation,
-    );
+    const session = { projection, generation, connection, redis: connection.commands, keyOf: () => '' };
+    this.opened.set(projection, session);
+    return this.withGeneration(session, generation);
   }
 
   private withGeneration(session: Session, generation: number): Session {
     session.generation = generation;
     session.keyOf = this.access.keys.generation(session.projection, generation).key;
     return session;
+  }
+
+  /**
+   * Sends the checks of every requirement now, before anything else this request reads, and says whether all
+   * are met; undefined when a check cannot be sent at once (a projection's generation is not known yet).
+   * The reads a query makes after this call go out after the checks on the same connections, and one
+   * connection keeps the order, so when this answers true they saw at least what was checked: a view that is
+   * already fresh costs one round trip, not two. False (a requirement not met, a generation flipped meanwhile)
+   * means: wait with `waitFor`, then read again.
+   */
+  checkNow(requirements: Map<string, Requirement>): Promise<boolean> | undefined {
+    const sessions: Session[] = [];
+    for (const projection of requirements.keys()) {
+      const session = this.opened.get(projection) ?? this.openKnown(projection);
+      if (session === undefined) return undefined;
+      if (!this.sessions.has(projection)) this.sessions.set(projection, Promise.resolve(session));
+      sessions.push(session);
+    }
+    const checks = sessions.map((session) =>
+      this.checkOn(session, requirements.get(session.projection) as Requirement),
+    );
+    if (checks.length === 1) return checks[0]!.then((met) => met === true);
+    return Promise.all(checks).then((all) => all.every((met) => met === true));
   }
 
   /**
@@ -228,6 +269,14 @@ export class ReadRequest implements ReadContext {
    */
   private async check(projection: string, requirement: Requirement): Promise<boolean> {
     const session = await this.session(projection);
+    const met = await this.checkOn(session, requirement);
+    if (met !== 'flipped') return met;
+    return this.check(projection, requirement); // now on the new generation
+  }
+
+  /** The check itself, sent synchronously (see checkNow); 'flipped' when the session moved to a new generation. */
+  private checkOn(session: Session, requirement: Requirement): Promise<boolean | 'flipped'> {
+    const { projection } = session;
     const { keys } = this.access;
     const generationKeys = keys.generation(projection, session.generation);
     const multi = session.redis
@@ -235,17 +284,21 @@ export class ReadRequest implements ReadContext {
       .get(keys.active(projection))
       .hmGet(generationKeys.checkpoint, ['position', 'fault']);
     if (requirement.stream !== undefined) multi.hGet(generationKeys.streamVersions, requirement.stream.name);
-    const [active, checkpoint, version] = (await multi.exec()) as [
+    return multi.exec().then((replies) => this.isMet(session, requirement, replies));
+  }
+
+  private isMet(session: Session, requirement: Requirement, replies: unknown): boolean | 'flipped' {
+    const [active, checkpoint, version] = replies as [
       string | null,
       Array<string | null>,
       string | null | undefined,
     ];
     const generation = active === null || active === undefined ? 1 : Number(active);
     if (generation !== session.generation) {
-      // Flipped since the request began: read the new generation, and check it instead.
-      this.access.remember(projection, generation);
+      // Flipped since the request began: read the new generation from now on.
+      this.access.remember(session.projection, generation);
       this.withGeneration(session, generation);
-      return this.check(projection, requirement);
+      return 'flipped';
     }
     const [position, fault] = checkpoint;
     if (fault !== null && fault !== undefined) return false;
