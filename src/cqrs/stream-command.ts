@@ -38,6 +38,13 @@ export interface StreamCommandOptions {
    * not retried. An empty list matches no revision.
    */
   expectedVersion?: ExpectedVersion;
+  /**
+   * The stream is almost surely new (its id was just made, as a placed order's): decide on the initial state
+   * and append expecting no stream, without reading it first. If it exists after all, the command goes the
+   * usual way (load, replay check, decide again), so the answer is the same, only one read cheaper. Ignored
+   * for a command with an Idempotency-Key (its retry must be found by reading).
+   */
+  likelyNew?: boolean;
   maxConflictRetries?: number;
   onConflict?: () => void;
   onRetry?: () => void;
@@ -145,6 +152,34 @@ const assertExpectedVersion = (
   throw new PreconditionFailed(`expected ${wanted}, but the stream ${describeRevision(loaded.revision)}`);
 };
 
+/** The command decided on the initial state and appended expecting no stream; undefined if it exists. */
+const appendAsNew = async <C extends Command, E extends { type: string; data: unknown }, S>(
+  ctx: StreamCommandContext,
+  decider: Decider<C, E, S>,
+  stream: string,
+  command: C,
+): Promise<StreamCommandResult | undefined> => {
+  let events: E[];
+  try {
+    ctx.assertExists?.('no_stream');
+    events = decider.decide(command, decider.initialState());
+  } catch {
+    return undefined; // the usual way decides on what is really there, and answers its own error
+  }
+  try {
+    const result = await appendOnce(
+      ctx.store,
+      stream,
+      toNewEvents(events, command, ctx.schemas),
+      'no_stream',
+    );
+    return { version: result.nextRevision, position: result.position, replayed: false };
+  } catch (error) {
+    if (error instanceof WrongExpectedVersion) return undefined;
+    throw error;
+  }
+};
+
 /**
  * Load → decide → append with the revision read. Conflicts are retried (bounded, with jitter) unless the
  * caller pinned a version; a command already applied (same command id) answers as the first time did.
@@ -158,6 +193,16 @@ export const executeStreamCommand = async <C extends Command, E extends { type: 
 ): Promise<StreamCommandResult> => {
   const maxRetries = options.maxConflictRetries ?? DEFAULT_CONFLICT_RETRIES;
   await claimIdempotencyKey(ctx.store, command, stream);
+  // Not with an Idempotency-Key: a retry must be answered as a replay, and appending the same event ids
+  // again succeeds without a conflict (stores deduplicate them), so only reading the stream tells.
+  if (
+    options.likelyNew &&
+    options.expectedVersion === undefined &&
+    command.metadata.requestHash === undefined
+  ) {
+    const created = await appendAsNew(ctx, decider, stream, command);
+    if (created !== undefined) return created;
+  }
   for (let attempt = 0; ; attempt++) {
     const loaded = await loadStream(ctx, decider, stream, command.metadata.commandId);
     if (loaded.previous.length > 0) return replayOf(loaded.previous, command);

@@ -59,11 +59,84 @@ export const limitedBody = (
   );
 };
 
+/** The Node request behind a Hono context, when it runs on @hono/node-server. */
+export const incomingOf = (c: Context): IncomingMessage | undefined =>
+  (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+
+const clientClosed = (cause?: unknown): ClientClosedRequest =>
+  new ClientClosedRequest('the client closed the connection before sending the whole body', { cause });
+
+/**
+ * The body read straight from Node's request (no web Request, stream or AbortSignal made for it), failing
+ * with PayloadTooLarge as soon as more than `max` bytes arrived. What is left unread is drained or the
+ * socket closed by the server adapter after the answer.
+ */
+export const readIncomingBody = (
+  incoming: IncomingMessage,
+  { onExceeded, onEnd }: BodyWatch = {},
+  max = MAX_BODY_BYTES,
+): Promise<Buffer> =>
+  new Promise<Buffer>((resolve, reject) => {
+    if (incoming.readableEnded) {
+      onEnd?.();
+      return resolve(Buffer.alloc(0));
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const stop = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEndOfBody);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total <= max) return void chunks.push(chunk);
+      stop();
+      incoming.pause();
+      onExceeded?.();
+      reject(tooLarge());
+    };
+    const onEndOfBody = () => {
+      stop();
+      onEnd?.();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(clientClosed(error));
+    };
+    const onClose = () => {
+      stop();
+      reject(clientClosed());
+    };
+    incoming.on('data', onData);
+    incoming.on('end', onEndOfBody);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+  });
+
+/** Bodies the middleware took charge of: read once, through its limit and watch. */
+const guardedBodies = new WeakMap<Context, () => Promise<Uint8Array>>();
+
+/** Lets `readJsonBody` read this request's body through `read` (called at most once). */
+export const guardBody = (c: Context, read: () => Promise<Uint8Array>): void => {
+  let once: Promise<Uint8Array> | undefined;
+  guardedBodies.set(c, () => {
+    once ??= read();
+    return once;
+  });
+};
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The raw body, refusing more than MAX_BODY_BYTES without reading it all (also without the middleware). */
 const readBodyBytes = async (c: Context): Promise<Uint8Array> => {
   if ((declaredLength(c) ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+  const guarded = guardedBodies.get(c);
+  if (guarded !== undefined) return guarded();
+  const incoming = incomingOf(c);
+  if (incoming !== undefined) return readIncomingBody(incoming);
   const stream = c.req.raw.body;
   if (stream === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
@@ -77,9 +150,7 @@ const readBodyBytes = async (c: Context): Promise<Uint8Array> => {
   } catch (error) {
     if (error instanceof PayloadTooLarge) throw error;
     // The body stream fails only when the client's socket did (it closed or reset mid-body).
-    throw new ClientClosedRequest(`the client closed the connection before sending the whole body`, {
-      cause: error,
-    });
+    throw clientClosed(error);
   }
   return Buffer.concat(chunks);
 };

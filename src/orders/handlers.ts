@@ -50,6 +50,7 @@ export const orderCommandHandlers = (
     const { orderId } = command.data;
     const result = await executeStreamCommand(context(command), orderDecider, orderStream(orderId), command, {
       expectedVersion: command.expectedVersion,
+      likelyNew: command.type === 'PlaceOrder', // its order id was just made
       maxConflictRetries: deps.maxConflictRetries,
       onConflict: () => deps.onConflict?.(command.type),
       onRetry: () => deps.onRetry?.(command.type),

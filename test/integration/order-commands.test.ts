@@ -106,6 +106,24 @@ describe('order commands through the bus, on a real SQLite store', () => {
     await expect(bus.dispatch(pinned)).rejects.toThrow(NotFound);
     expect(await eventsOf(missing)).toHaveLength(0);
   });
+
+  it('places a new order (no Idempotency-Key) without reading its stream first; an id that exists after all goes the usual way (refused, nothing appended)', async () => {
+    const streamsRead: string[] = [];
+    const readStream = store.readStream.bind(store);
+    store.readStream = (stream, opts) => {
+      streamsRead.push(stream);
+      return readStream(stream, opts);
+    };
+    const bus = createOrderCommandHandlers({ store });
+    const orderId = randomUUID();
+
+    expect(await bus.dispatch(placeOrder(orderId))).toMatchObject({ version: 0n, replayed: false });
+    expect(streamsRead).toEqual([]);
+
+    await expect(bus.dispatch(placeOrder(orderId))).rejects.toThrow(InvalidTransition);
+    expect(streamsRead).toEqual([orderStream(orderId)]);
+    expect(await eventsOf(orderId)).toHaveLength(1);
+  });
 });
 
 describe('idempotency', () => {
