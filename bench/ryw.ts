@@ -45,6 +45,13 @@ const readWithMinVersion: Reader = async (base, orderId, version) => {
   return { ms: elapsedMs(started), firstFresh: fresh, fresh };
 };
 
+/** A plain GET of a view that is already fresh: the read itself, for the p99 a ?minVersion read is held to. */
+const plainGet = async (base: string, orderId: string): Promise<number> => {
+  const started = now();
+  await (await fetch(`${base}/orders/${orderId}`)).arrayBuffer();
+  return elapsedMs(started);
+};
+
 /** Baseline: read at once, then every 100 ms, until the view shows the version (bounded at 5 s). */
 const pollEvery100ms: Reader = async (base, orderId, version) => {
   const started = now();
@@ -92,9 +99,10 @@ const measure = async (
   workers: number,
   perWorker: number,
   pauseMs = 0,
-): Promise<{ ours: Sample[]; baseline: Sample[]; commandsPerSecond: number }> => {
+): Promise<{ ours: Sample[]; baseline: Sample[]; plainMs: number[]; commandsPerSecond: number }> => {
   const ours: Sample[] = [];
   const baseline: Sample[] = [];
+  const plainMs: number[] = [];
   const started = now();
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
@@ -105,11 +113,17 @@ const measure = async (
         const read = oursTurn ? readWithMinVersion : pollEvery100ms;
         const sample = await read(base, orderId, version); // the clock starts when the 2xx has been read
         (oursTurn ? ours : baseline).push(sample);
+        if (oursTurn) plainMs.push(await plainGet(base, orderId)); // the same view, now fresh, read plainly
         if (pauseMs > 0) await sleep(Math.random() * 2 * pauseMs);
       }
     }),
   );
-  return { ours, baseline, commandsPerSecond: (workers * 2 * perWorker) / (elapsedMs(started) / 1000) };
+  return {
+    ours,
+    baseline,
+    plainMs,
+    commandsPerSecond: (workers * 2 * perWorker) / (elapsedMs(started) / 1000),
+  };
 };
 
 const row = (label: string, samples: Sample[]) => {
@@ -125,10 +139,68 @@ const row = (label: string, samples: Sample[]) => {
   };
 };
 
+/** Item 5's goal: under the same load, the p99 of ?minVersion reads within 1.5× of plain GETs' p99. */
+const againstPlain = (label: string, run: { ours: Sample[]; plainMs: number[] }) => {
+  const ours = percentile(
+    run.ours.map((s) => s.ms),
+    99,
+  );
+  const plain = percentile(run.plainMs, 99);
+  return (
+    `${label}: ?minVersion p99 ${fmtMs(ours)} vs plain GET p99 ${fmtMs(plain)} (p50 ${fmtMs(percentile(run.plainMs, 50))}, ` +
+    `n=${run.plainMs.length}) → ${(ours / plain).toFixed(2)}× (goal ≤ 1.5×)`
+  );
+};
+
 /** The floor: baseline samples answered by their first plain GET are one HTTP read with no waiting at all. */
 const plainReadFloor = (label: string, samples: Sample[]) => {
   const ms = samples.filter((s) => s.firstFresh).map((s) => s.ms);
   return `${label}: a single plain GET (baseline reads fresh at once, n=${ms.length}) p50 ${fmtMs(percentile(ms, 50))}, p99 ${fmtMs(percentile(ms, 99))}`;
+};
+
+/**
+ * Item 4: the API and the projector in two processes on one SQLite file (ROLE=api + ROLE=projector): the
+ * API appends, the projector notices another process's commits (PRAGMA data_version), projects, notifies.
+ */
+const splitRoles = async (logLevel: string) => {
+  const prefix = benchPrefix('ryw-split');
+  const store = tempStore();
+  const env = {
+    EVENTSTORE_URL: store.url,
+    REDIS_URL: BENCH_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: logLevel,
+  };
+  const projector = await startService({ ...env, ROLE: 'projector' });
+  const api = await startService({ ...env, ROLE: 'api' });
+  try {
+    const base = api.url;
+    await measure(base, 4, 25);
+    const sequential = await measure(base, 1, SEQUENTIAL);
+    const paced = await measure(base, CONCURRENT_WORKERS, PER_WORKER, PACED_PAUSE_MS);
+    const concurrent = await measure(base, CONCURRENT_WORKERS, PER_WORKER);
+    const pacedLabel = `${CONCURRENT_WORKERS} paced, ${fmtInt(paced.commandsPerSecond)} commands/s`;
+    const closedLabel = `${CONCURRENT_WORKERS} closed-loop, ${fmtInt(concurrent.commandsPerSecond)} commands/s`;
+    say(
+      "\nROLE=api + ROLE=projector, two processes on one SQLite file (the projector notices the API's appends " +
+        'through PRAGMA data_version, checked every 10 ms):',
+    );
+    say(
+      table([
+        row('ours: GET ?minVersion= (sequential)', sequential.ours),
+        row('baseline: poll every 100 ms (sequential)', sequential.baseline),
+        row(`ours: GET ?minVersion= (${pacedLabel})`, paced.ours),
+        row(`baseline: poll every 100 ms (${pacedLabel})`, paced.baseline),
+        row(`ours: GET ?minVersion= (${closedLabel})`, concurrent.ours),
+        row(`baseline: poll every 100 ms (${closedLabel})`, concurrent.baseline),
+      ]),
+    );
+    say(`${againstPlain(pacedLabel, paced)}\n${againstPlain(closedLabel, concurrent)}`);
+  } finally {
+    await Promise.all([api.process.stop(), projector.process.stop()]);
+    await cleanUpPrefix(prefix);
+    store.remove();
+  }
 };
 
 export const rywBench: Bench = {
@@ -176,11 +248,16 @@ export const rywBench: Bench = {
         `(${plainReadFloor('sequential', sequential.baseline)}; ${plainReadFloor('paced', paced.baseline)}; ` +
           `${plainReadFloor('closed-loop', concurrent.baseline)})`,
       );
+      say(
+        'each ?minVersion read is followed by a plain GET of the same (now fresh) view, timed the same way:\n' +
+          `${againstPlain(pacedLabel, paced)}\n${againstPlain(closedLabel, concurrent)}`,
+      );
     } finally {
       await service.process.stop();
       await cleanUpPrefix(prefix);
       store.remove();
     }
     reportProfile(profiling.dir, 'the service under ryw');
+    await splitRoles(args.logLevel);
   },
 };

@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http';
 import autocannon from 'autocannon';
 
 export interface LoadResult {
@@ -40,3 +41,46 @@ export const describeStatuses = (counts: Record<string, number>): string =>
     .filter(([status]) => !status.startsWith('2'))
     .map(([status, count]) => `${status}×${count}`)
     .join(' ') || '–';
+
+/**
+ * One connection, one request at a time, for `durationS`: each request timed with the high-resolution clock
+ * (autocannon's histogram keeps whole milliseconds, too coarse for a read that takes a fraction of one).
+ */
+export const sequentialLatency = async (
+  base: string,
+  nextPath: () => string,
+  durationS: number,
+): Promise<{ requests: number; p50: number; p99: number; requestsPerSec: number }> => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const { hostname, port } = new URL(base);
+  const get = (path: string) =>
+    new Promise<number>((resolve, reject) => {
+      const request = httpRequest({ hostname, port, path, agent }, (response) => {
+        response.on('data', () => {});
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      });
+      request.on('error', reject);
+      request.end();
+    });
+  const ms: number[] = [];
+  const started = performance.now();
+  try {
+    while (performance.now() - started < durationS * 1000) {
+      const t0 = performance.now();
+      const status = await get(nextPath());
+      ms.push(performance.now() - t0);
+      if (status !== 200) throw new Error(`GET answered ${status}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+  ms.sort((a, b) => a - b);
+  const at = (p: number) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))]!;
+  return {
+    requests: ms.length,
+    p50: at(50),
+    p99: at(99),
+    requestsPerSec: ms.length / ((performance.now() - started) / 1000),
+  };
+};
