@@ -138,16 +138,23 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
         readDeadline(deps.queries.ask(spec.toQuery({ params, query }), read), READ_DEADLINE_MS);
       let answer: R | null | undefined;
       if (requirements.size > 0) {
-        // Already fresh (the common case): the checks and the query's reads in one round trip.
-        const checked = read.checkNow(requirements);
-        const early = checked === undefined ? undefined : ask();
-        early?.catch(() => {}); // awaited below only when the checks pass; otherwise read again after the wait
-        if (checked !== undefined && (await readDeadline(checked, READ_DEADLINE_MS))) {
-          c.header('X-Consistency', 'fresh');
-          answer = (await early) as R | null;
-        } else {
-          const waited = read.waitFor(requirements, deps.consistencyTimeoutMs);
-          c.header('X-Consistency', await readDeadline(waited, deps.consistencyTimeoutMs + READ_DEADLINE_MS));
+        try {
+          // Already fresh (the common case): the checks and the query's reads in one round trip.
+          const checked = read.checkNow(requirements);
+          const early = checked === undefined ? undefined : ask();
+          early?.catch(() => {}); // awaited below only when the checks pass; otherwise read again after the wait
+          if (checked !== undefined && (await readDeadline(checked, READ_DEADLINE_MS))) {
+            c.header('X-Consistency', 'fresh');
+            answer = (await early) as R | null;
+          } else {
+            const waited = read.waitFor(requirements, deps.consistencyTimeoutMs);
+            c.header(
+              'X-Consistency',
+              await readDeadline(waited, deps.consistencyTimeoutMs + READ_DEADLINE_MS),
+            );
+          }
+        } finally {
+          read.close(); // nothing more to hear for this request, whatever happened
         }
       }
       if (answer === undefined) answer = (await ask()) as R | null;

@@ -30,6 +30,12 @@ export interface ReadContext {
   projection(name: string): Promise<ProjectionReadTarget>;
 }
 
+interface Heard {
+  notifications: Notification[];
+  reconnected: boolean;
+  stop(): void;
+}
+
 interface Session extends ProjectionReadTarget {
   projection: string;
   generation: number;
@@ -169,11 +175,54 @@ export class ReadRequest implements ReadContext {
       if (!this.sessions.has(projection)) this.sessions.set(projection, Promise.resolve(session));
       sessions.push(session);
     }
+    // What arrives from now on is kept, so a wait after a failed check needs no second look at Redis.
+    const heard = this.hear();
     const checks = sessions.map((session) =>
       this.checkOn(session, requirements.get(session.projection) as Requirement),
     );
-    if (checks.length === 1) return checks[0]!.then((met) => met === true);
-    return Promise.all(checks).then((all) => all.every((met) => met === true));
+    const all =
+      checks.length === 1
+        ? checks[0]!.then((met) => met === true)
+        : Promise.all(checks).then((each) => each.every((met) => met === true));
+    return all.then(
+      (met) => {
+        if (met || this.closed) heard.stop();
+        else this.heard = heard;
+        return met;
+      },
+      (error: unknown) => {
+        heard.stop();
+        throw error;
+      },
+    );
+  }
+
+  /** Notifications (and re-subscriptions) since a check that found a requirement not met yet. */
+  private heard: Heard | undefined;
+  private closed = false;
+
+  /** The request is answered: stop keeping notifications for it (a check answered late, after a deadline). */
+  close(): void {
+    this.closed = true;
+    this.heard?.stop();
+    this.heard = undefined;
+  }
+
+  private hear(): Heard {
+    const { hub } = this.access;
+    const heard: Heard = {
+      notifications: [],
+      reconnected: false,
+      stop: () => {
+        stopNotifications();
+        stopReconnects();
+      },
+    };
+    const stopNotifications = hub.listen((notification) => heard.notifications.push(notification));
+    const stopReconnects = hub.onReconnect(() => {
+      heard.reconnected = true;
+    });
+    return heard;
   }
 
   /**
@@ -184,6 +233,9 @@ export class ReadRequest implements ReadContext {
   waitFor(requirements: Map<string, Requirement>, timeoutMs: number): Promise<Consistency> {
     const { hub } = this.access;
     const pending = new Map(requirements);
+    // After checkNow found these not met: what was heard since then stands in for the first look.
+    const heard = this.heard;
+    this.heard = undefined;
     return new Promise<Consistency>((resolve, reject) => {
       let settled = false;
       const timers = new Set<NodeJS.Timeout>();
@@ -221,7 +273,7 @@ export class ReadRequest implements ReadContext {
           }
         }, onError);
       };
-      const stopNotifications = hub.listen((notification) => {
+      const onNotification = (notification: Notification) => {
         const requirement = pending.get(notification.projection);
         if (requirement === undefined) return;
         void this.session(notification.projection).then((session) => {
@@ -235,14 +287,21 @@ export class ReadRequest implements ReadContext {
           }
           recheck(notification.projection, reached === true ? 1 : 0);
         }, finish);
-      });
+      };
+      const stopNotifications = hub.listen(onNotification);
       // Notifications published while the subscriber was reconnecting are lost: look at Redis again
       // (a failed look here is no answer yet: Redis may be flapping, and the timeout still bounds the wait).
       const stopReconnects = hub.onReconnect(() => {
         for (const projection of pending.keys()) recheck(projection, 0, () => {});
       });
       later(timeoutMs, () => finish('stale'));
-      for (const projection of pending.keys()) recheck(projection);
+      if (heard === undefined || heard.reconnected) {
+        for (const projection of pending.keys()) recheck(projection);
+      }
+      if (heard !== undefined) {
+        heard.stop();
+        for (const notification of heard.notifications) onNotification(notification);
+      }
     });
   }
 

@@ -44,6 +44,8 @@ describe('read-your-writes when the view is already fresh: check and read in one
     await server.dispose();
   });
 
+  const execCalls = async () =>
+    Number(/^cmdstat_exec:calls=(\d+)/m.exec(await plain.info('commandstats'))?.[1] ?? 0);
   const requirement = (revision: bigint) => new Map([[NAME, { stream: { name: 'order-1', revision } }]]);
 
   it('given a generation not known yet, when checked at once, then there is nothing to send before it is read (undefined)', async () => {
@@ -75,6 +77,38 @@ describe('read-your-writes when the view is already fresh: check and read in one
   it('given a view behind the version asked for, when checked at once, then false (the caller waits, then reads again)', async () => {
     readModel.remember(NAME, 1);
     expect(await readModel.request().checkNow(requirement(3n))).toBe(false);
+  });
+
+  it('given a check that found the view behind, when the notification arrives before the wait begins, then the wait is fresh from it without another look at Redis', async () => {
+    readModel.remember(NAME, 1);
+    const read = readModel.request();
+    const listenersBefore = hub.waiting;
+    expect(await read.checkNow(requirement(5n))).toBe(false);
+    const execsBefore = await execCalls();
+    const applied = {
+      kind: 'applied',
+      projection: NAME,
+      generation: 1,
+      position: '9',
+      streams: { 'order-1': '5' },
+    };
+    await plain.publish(keys.notifications(NAME), JSON.stringify(applied));
+    await new Promise((r) => setTimeout(r, 100)); // heard while nobody waits yet
+
+    expect(await read.waitFor(requirement(5n), 2000)).toBe('fresh');
+    expect((await execCalls()) - execsBefore).toBe(0);
+    read.close();
+    expect(hub.waiting).toBe(listenersBefore); // nothing left listening
+  });
+
+  it('given a check that found the view behind, when the request ends without waiting (closed), then nothing is left listening', async () => {
+    readModel.remember(NAME, 1);
+    const listenersBefore = hub.waiting;
+    const read = readModel.request();
+    expect(await read.checkNow(requirement(6n))).toBe(false);
+    expect(hub.waiting).toBe(listenersBefore + 1);
+    read.close();
+    expect(hub.waiting).toBe(listenersBefore);
   });
 
   it('given a generation flipped since it was cached, when checked at once, then false, and the request reads the new generation from then on', async () => {
