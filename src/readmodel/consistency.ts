@@ -323,7 +323,7 @@ export class ReadRequest implements ReadContext {
   }
 
   /**
-   * One round trip on the request's connection: the active pointer, the checkpoint (and whether the generation is
+   * One MULTI on the request's connection: the active pointer, the checkpoint (and whether the generation is
    * marked untrusted: then nothing is fresh) and the stream version the requirement names.
    */
   private async check(projection: string, requirement: Requirement): Promise<boolean> {
@@ -338,16 +338,12 @@ export class ReadRequest implements ReadContext {
     const { projection } = session;
     const { keys } = this.access;
     const generationKeys = keys.generation(projection, session.generation);
-    // Pipelined, not a MULTI: each value only grows, and the generation read stays readable after a flip,
-    // so reading them one after another on one connection is as exact, for three commands instead of five.
-    const { redis } = session;
-    const replies: Array<Promise<unknown>> = [
-      redis.get(keys.active(projection)),
-      redis.hmGet(generationKeys.checkpoint, ['position', 'fault']),
-    ];
-    if (requirement.stream !== undefined)
-      replies.push(redis.hGet(generationKeys.streamVersions, requirement.stream.name));
-    return Promise.all(replies).then((values) => this.isMet(session, requirement, values));
+    const multi = session.redis
+      .multi()
+      .get(keys.active(projection))
+      .hmGet(generationKeys.checkpoint, ['position', 'fault']);
+    if (requirement.stream !== undefined) multi.hGet(generationKeys.streamVersions, requirement.stream.name);
+    return multi.exec().then((replies) => this.isMet(session, requirement, replies));
   }
 
   private isMet(session: Session, requirement: Requirement, replies: unknown): boolean | 'flipped' {
