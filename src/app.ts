@@ -5,6 +5,7 @@ import { type DomainModule, mountModules } from './module/index.js';
 import { modules as serviceModules } from './modules.js';
 import { AppendHealth, createMetrics, type Logger } from './ops/index.js';
 import {
+  LiveViews,
   NotificationHub,
   ProjectionRunner,
   ProjectionStatusReader,
@@ -38,6 +39,8 @@ export interface App {
   runners: ProjectionRunner[];
   /** Stops projectors (after their batch) and releases leases, then closes Redis and the store. */
   close: () => Promise<void>;
+  /** Ends every open live query (server-sent events), so a shutdown's wait for requests can finish. */
+  endLiveStreams: () => void;
 }
 
 /** Redis answers but must not be used: an evicting policy, a version too old. Start-up stops with it. */
@@ -128,6 +131,8 @@ export const createApp = async (
     () => readModel.forgetGenerations(),
   );
   const readModel = new ReadModelAccess(redis, keys, hub);
+  const liveViews = new LiveViews(hub, readModel);
+  metrics.setLiveSource(() => liveViews.open);
   if (config.role !== 'projector') {
     // With Redis up, subscribe before serving; with Redis down, subscribe whenever it comes back.
     const subscribing = hub
@@ -181,6 +186,7 @@ export const createApp = async (
               readModel,
               consistencyTimeoutMs: config.consistencyTimeoutMs,
               readModelReady: () => redis.isReady,
+              live: { views: liveViews, heartbeatMs: config.liveHeartbeatMs, log },
             },
           },
           // The projector role serves ops routes only; admin lives with the API (and the CLI).
@@ -227,6 +233,7 @@ export const createApp = async (
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      liveViews.close();
       evictionWatch.stop();
       await Promise.all(runners.map((runner) => runner.stop().catch(() => {})));
       await hub.close();
@@ -235,5 +242,7 @@ export const createApp = async (
     })();
     return closing;
   };
-  return { fetch: http.fetch, store, redis, runners, close };
+  // Open live streams never end by themselves: a shutdown ends them before it waits for requests to finish.
+  const endLiveStreams = () => liveViews.close();
+  return { fetch: http.fetch, store, redis, runners, close, endLiveStreams };
 };

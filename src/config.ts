@@ -68,6 +68,7 @@ const configSchema = z.object({
     .refine((token) => /^[\x21-\x7E]*$/.test(token), 'must be printable ASCII characters')
     .optional(),
   CONSISTENCY_TIMEOUT_MS: positiveMs.default(2000),
+  LIVE_HEARTBEAT_MS: positiveMs.default(15_000),
   PROJECTION_LEASE_TTL_MS: positiveMs.refine((ms) => ms >= 500, 'must be at least 500 ms').default(5000),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -87,6 +88,8 @@ export interface Config {
   role: 'all' | 'api' | 'projector';
   adminToken: string | undefined;
   consistencyTimeoutMs: number;
+  /** A live query (server-sent events) writes a comment at least this often. */
+  liveHeartbeatMs: number;
   /** How long a projection lease lives without renewal: a standby takes over within it. */
   projectionLeaseTtlMs: number;
   logLevel: string;
@@ -165,6 +168,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     role: c.ROLE,
     adminToken: c.ADMIN_TOKEN,
     consistencyTimeoutMs: c.CONSISTENCY_TIMEOUT_MS,
+    liveHeartbeatMs: c.LIVE_HEARTBEAT_MS,
     projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
     logLevel: c.LOG_LEVEL,
   };

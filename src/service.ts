@@ -138,6 +138,7 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
       log.warn('requests still open at the end of the shutdown grace: closing their connections');
       if ('closeAllConnections' in server) server.closeAllConnections();
     }, REQUEST_GRACE_MS);
+    app.endLiveStreams();
     await new Promise<void>((done) => {
       server.close(() => done());
       if ('closeIdleConnections' in server) server.closeIdleConnections();

@@ -5,6 +5,7 @@ import { decimalInteger, NotFound, type Query, type QueryBus, ServiceUnavailable
 import { withDeadline } from '../deadline/index.js';
 import type { ReadContext, ReadModelAccess, Requirement } from '../readmodel/index.js';
 import { RedisDeadlineExceeded } from '../redis/index.js';
+import { answerLive, type LiveDeps, wantsEventStream } from './live-answer.js';
 import { type Operation, problemResponses, publicOperation, route } from './openapi-route.js';
 import { parseParams } from './request.js';
 
@@ -28,6 +29,15 @@ const consistencyHeader = {
   },
 };
 
+const liveStreamSchema = z.string().meta({
+  description:
+    'Server-sent events: `event: view`, `id: <version>`, `data: <the answer as JSON>`; first the current ' +
+    'answer, then one message per newer version as soon as it is projected. A reconnect with ' +
+    '`Last-Event-ID: <version>` gets the current answer only if it is newer. A comment line (`: keep-alive`) ' +
+    'at least every LIVE_HEARTBEAT_MS (15 s). 404 problem+json when there is nothing to watch.',
+  example: 'event: view\nid: 2\ndata: {"orderId":"…","version":2,…}\n\n',
+});
+
 /** Longest a read may take once its consistency wait is over: a Redis that stopped answering is a 503, not a hang. */
 const READ_DEADLINE_MS = 2000;
 
@@ -50,6 +60,11 @@ export interface QueryRouteSpec<P extends z.ZodObject | undefined, Q extends z.Z
   notFound?: (params: Output<P>) => string;
   /** The answer's ETag (its version). */
   etag?: (result: R) => string | number;
+  /**
+   * `Accept: text/event-stream` gets the answer, then each newer version as it is projected (needs
+   * `version`: its notifications wake the stream). `version` here reads the answer's version: the `id:`.
+   */
+  live?: { version: (result: R) => number };
   errors?: Record<number, string>;
 }
 
@@ -59,6 +74,8 @@ export interface QueryRouteDeps {
   consistencyTimeoutMs: number;
   /** False while Redis is not connected: answer 503 at once instead of waiting. */
   readModelReady: () => boolean;
+  /** Live queries (server-sent events); without it a route answers JSON only. */
+  live?: LiveDeps;
 }
 
 /** What each projection a query reads must reflect before the answer is `fresh`. */
@@ -105,9 +122,14 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
       },
       responses: {
         200: {
-          description: 'The answer',
+          description: spec.live
+            ? 'The answer; with `Accept: text/event-stream`, a live stream of it (see text/event-stream)'
+            : 'The answer',
           headers: consistencyHeader,
-          content: { 'application/json': { schema: spec.response } },
+          content: {
+            'application/json': { schema: spec.response },
+            ...(spec.live ? { 'text/event-stream': { schema: liveStreamSchema } } : {}),
+          },
         },
         ...problemResponses({
           400: 'A bad parameter, id or cursor (`errors` lists each)',
@@ -133,6 +155,19 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
           : undefined,
       );
       if (!deps.readModelReady()) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+      if (spec.live && spec.version && deps.live && wantsEventStream(c)) {
+        return answerLive(c, deps.live, {
+          queries: deps.queries,
+          readModel: deps.readModel,
+          consistencyTimeoutMs: deps.consistencyTimeoutMs,
+          projection: spec.version.projection,
+          stream: spec.version.stream(params),
+          query: spec.toQuery({ params, query }),
+          version: spec.live.version,
+          notFound: spec.notFound?.(params) ?? 'not found',
+          read: (work) => readDeadline(work, READ_DEADLINE_MS),
+        });
+      }
       const read = deps.readModel.request();
       const ask = () =>
         readDeadline(deps.queries.ask(spec.toQuery({ params, query }), read), READ_DEADLINE_MS);

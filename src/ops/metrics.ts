@@ -63,6 +63,15 @@ export const createMetrics = () => {
     ['projection', 'cause'],
   );
   let source: ProjectionMetricsSource | undefined;
+  let liveStreams: () => number = () => 0;
+  new Gauge({
+    name: 'sluice_live_streams',
+    help: 'Open live queries (server-sent event streams) in this process',
+    registers: [registry],
+    collect() {
+      this.set(liveStreams());
+    },
+  });
   const projectionGauge = (
     name: string,
     help: string,
@@ -118,6 +127,10 @@ export const createMetrics = () => {
     projectionFailures,
     setProjectionSource: (s: ProjectionMetricsSource) => {
       source = s;
+    },
+    /** Open live queries (server-sent event streams), read at scrape time. */
+    setLiveSource: (open: () => number) => {
+      liveStreams = open;
     },
   };
 };

@@ -119,6 +119,7 @@ export const orderRoutes = (r: RouteBuilder): void => {
     version: { projection: projectionNames.orderView, stream: (params) => orderStream(params.id) },
     notFound: (params) => `order ${params.id} does not exist`,
     etag: (view) => view.version,
+    live: { version: (view) => view.version },
   });
   r.query({
     path: '/customers/{customerId}/orders',

@@ -15,6 +15,7 @@ export {
   unlinkGeneration,
 } from './generations.js';
 export { type ReadModelKeys, readModelKeys } from './keys.js';
+export { LiveViews, type ViewChanged } from './live-views.js';
 export { NotificationHub } from './notification-hub.js';
 export {
   type Direction,

@@ -13,6 +13,7 @@ describe('configuration from the environment', () => {
       role: 'all',
       adminToken: undefined,
       consistencyTimeoutMs: 2000,
+      liveHeartbeatMs: 15000,
       projectionLeaseTtlMs: 5000,
       logLevel: 'info',
     });
@@ -28,6 +29,7 @@ describe('configuration from the environment', () => {
       ROLE: 'projector',
       ADMIN_TOKEN: 'secret-token-0123456789',
       CONSISTENCY_TIMEOUT_MS: '500',
+      LIVE_HEARTBEAT_MS: '250',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -39,6 +41,7 @@ describe('configuration from the environment', () => {
       role: 'projector',
       adminToken: 'secret-token-0123456789',
       consistencyTimeoutMs: 500,
+      liveHeartbeatMs: 250,
       logLevel: 'debug',
     });
   });
@@ -53,6 +56,7 @@ describe('configuration from the environment', () => {
     ['ROLE', 'boss'],
     ['CONSISTENCY_TIMEOUT_MS', '-1'],
     ['CONSISTENCY_TIMEOUT_MS', 'soon'],
+    ['LIVE_HEARTBEAT_MS', '0'],
     ['LOG_LEVEL', 'loud'],
     ['PROJECTION_LEASE_TTL_MS', '100'],
   ])('given %s=%s, then one ConfigError names the variable', (variable, value) => {
