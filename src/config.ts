@@ -68,7 +68,7 @@ const configSchema = z.object({
     .refine((token) => /^[\x21-\x7E]*$/.test(token), 'must be printable ASCII characters')
     .optional(),
   CONSISTENCY_TIMEOUT_MS: positiveMs.default(2000),
-  LIVE_HEARTBEAT_MS: positiveMs.default(15_000),
+  LIVE_HEARTBEAT_MS: positiveMs.refine((ms) => ms >= 100, 'must be at least 100 ms').default(15_000),
   PROJECTION_LEASE_TTL_MS: positiveMs.refine((ms) => ms >= 500, 'must be at least 500 ms').default(5000),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
