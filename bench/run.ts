@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandsBench } from './commands';
+import { liveBench } from './live';
 import { mixedBench } from './mixed';
 import { projectionBench } from './projection';
 import { readsBench } from './reads';
@@ -20,6 +21,7 @@ import { topologiesBench } from './topologies';
 const benches: Bench[] = [
   commandsBench,
   readsBench,
+  liveBench,
   mixedBench,
   projectionBench,
   rywBench,

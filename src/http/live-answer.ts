@@ -74,6 +74,7 @@ export const answerLive = async <R>(c: Context, live: LiveDeps, q: LiveQuery<R>)
     },
     end,
   );
+  const queryKey = JSON.stringify(q.query);
   const ask = (read: ReadContext) => q.read(q.queries.ask(q.query, read)) as Promise<R | null>;
   let first: R | null;
   try {
@@ -111,12 +112,14 @@ export const answerLive = async <R>(c: Context, live: LiveDeps, q: LiveQuery<R>)
         heard = null;
         if (target !== undefined && target <= BigInt(sent)) continue;
         try {
-          const read = q.readModel.request();
-          if (target !== undefined) {
-            const requirement = { stream: { name: q.stream, revision: target } };
-            await read.waitFor(new Map([[q.projection, requirement]]), q.consistencyTimeoutMs);
-          }
-          const answer = await ask(read);
+          const answer = await live.views.shared(`${queryKey}\u0000${target ?? ''}`, async () => {
+            const read = q.readModel.request();
+            if (target !== undefined) {
+              const requirement = { stream: { name: q.stream, revision: target } };
+              await read.waitFor(new Map([[q.projection, requirement]]), q.consistencyTimeoutMs);
+            }
+            return ask(read);
+          });
           if (answer !== null && answer !== undefined) await send(answer);
         } catch (error) {
           // Redis unreachable: the next notification, or the re-subscription after it is back, reads again.

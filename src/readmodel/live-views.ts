@@ -60,6 +60,20 @@ export class LiveViews {
     };
   }
 
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  /**
+   * One read for every stream that wants the same answer at the same moment (ten tabs on one order, woken
+   * by one notification): the first starts it, the others share it until it settles.
+   */
+  shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key);
+    if (running !== undefined) return running as Promise<T>;
+    const started = read().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
+  }
+
   /** Ends every open stream and stops listening (shutdown: the server can then close). */
   close(): void {
     this.stopListening();
