@@ -1,4 +1,4 @@
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { type EventStore, EventStoreUnavailable, openEventStore } from './eventstore/index.js';
 import { createHttpApp } from './http/index.js';
 import { type DomainModule, mountModules } from './module/index.js';
@@ -70,6 +70,12 @@ export const createApp = async (
 ): Promise<App> => {
   // Conflicting modules (an event type claimed twice…) stop start-up before anything is opened.
   const mounted = mountModules(options.modules ?? serviceModules);
+  const names = mounted.projections.map(({ projection }) => projection.name);
+  const unknownLags = Object.keys(config.acceptableLagMs).filter((name) => !names.includes(name));
+  if (unknownLags.length > 0)
+    throw new ConfigError(
+      `invalid ACCEPTABLE_LAG_MS: no projection is named ${unknownLags.join(', ')} (there are ${names.join(', ')})`,
+    );
   const metrics = createMetrics();
   const store = await openEventStore(config.eventStoreUrl);
   const appends = new AppendHealth(log, metrics);
@@ -169,7 +175,14 @@ export const createApp = async (
           }).start(),
         );
   if (runners.length > 0) await evictionWatch.start(options.evictionCheckMs);
-  const statuses = new ProjectionStatusReader({ redis, keys, store, projections, runners });
+  const statuses = new ProjectionStatusReader({
+    redis,
+    keys,
+    store,
+    projections,
+    runners,
+    acceptableLagMs: config.acceptableLagMs,
+  });
   metrics.setProjectionSource({ projections: () => statuses.metrics() });
 
   const http = createHttpApp({
@@ -224,6 +237,21 @@ export const createApp = async (
             const faults = await statuses.faults();
             if (faults.length > 0)
               throw new Error(faults.map(({ name, message }) => `${name}: ${message}`).join('; '));
+          },
+        },
+        {
+          // Over the lag it accepts: named, never a 503 — every instance reads the same Redis, so taking
+          // instances out of the load balancer would not make the read model any fresher.
+          name: 'lag',
+          degradesOnly: true,
+          check: async () => {
+            const over = await statuses.overAcceptableLag();
+            if (over.length > 0)
+              throw new Error(
+                over
+                  .map((p) => `${p.name} is ${p.lagMs} ms behind (accepts ${p.acceptableLagMs} ms)`)
+                  .join('; '),
+              );
           },
         },
       ],

@@ -75,6 +75,7 @@ const table = (rows: ProjectionStatusRow[]): string => {
     'HEAD',
     'LAG',
     'LAG MS',
+    'ACCEPTS MS',
     'PARKED',
     'REBUILD',
   ];
@@ -87,6 +88,7 @@ const table = (rows: ProjectionStatusRow[]): string => {
     r.headPosition,
     String(r.lagEvents),
     String(r.lagMs),
+    `${r.acceptableLagMs}${r.overAcceptableLag ? ' (over)' : ''}`,
     String(r.parked),
     r.rebuildGeneration === undefined ? '-' : `g${r.rebuildGeneration} at ${r.rebuildCheckpoint}`,
   ]);

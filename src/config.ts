@@ -68,6 +68,25 @@ const configSchema = z.object({
     .refine((token) => /^[\x21-\x7E]*$/.test(token), 'must be printable ASCII characters')
     .optional(),
   CONSISTENCY_TIMEOUT_MS: positiveMs.default(2000),
+  // "order-view=2000,daily-revenue=60000": the lag each named projection accepts, over its definition's.
+  ACCEPTABLE_LAG_MS: z
+    .string()
+    .transform((list, ctx) => {
+      const lags: Record<string, number> = {};
+      for (const entry of list
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean)) {
+        const match = /^([A-Za-z0-9_.-]{1,100})=(\d{1,9})$/.exec(entry);
+        if (match === null) {
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} is not <projection>=<ms>` });
+          return z.NEVER;
+        }
+        lags[match[1]!] = Number(match[2]);
+      }
+      return lags;
+    })
+    .optional(),
   LIVE_HEARTBEAT_MS: positiveMs.refine((ms) => ms >= 100, 'must be at least 100 ms').default(15_000),
   PROJECTION_LEASE_TTL_MS: positiveMs.refine((ms) => ms >= 500, 'must be at least 500 ms').default(5000),
   LOG_LEVEL: z
@@ -88,6 +107,8 @@ export interface Config {
   role: 'all' | 'api' | 'projector';
   adminToken: string | undefined;
   consistencyTimeoutMs: number;
+  /** ACCEPTABLE_LAG_MS: projection name → the lag it accepts (ms), over its definition's. */
+  acceptableLagMs: Record<string, number>;
   /** A live query (server-sent events) writes a comment at least this often. */
   liveHeartbeatMs: number;
   /** How long a projection lease lives without renewal: a standby takes over within it. */
@@ -168,6 +189,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     role: c.ROLE,
     adminToken: c.ADMIN_TOKEN,
     consistencyTimeoutMs: c.CONSISTENCY_TIMEOUT_MS,
+    acceptableLagMs: c.ACCEPTABLE_LAG_MS ?? {},
     liveHeartbeatMs: c.LIVE_HEARTBEAT_MS,
     projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
     logLevel: c.LOG_LEVEL,

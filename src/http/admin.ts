@@ -99,7 +99,15 @@ const StatusRowSchema = z
           'Head position minus checkpoint: a count of events on the embedded store (dense positions); on EventStoreDB, ' +
           'where positions are log offsets, a distance in bytes — zero means caught up on both.',
       }),
-    lagMs: z.number().int(),
+    lagMs: z
+      .number()
+      .int()
+      .meta({ description: 'Age of the newest applied event while behind, in ms; 0 when caught up.' }),
+    acceptableLagMs: z.number().int().meta({
+      description:
+        'The lag the projection accepts (its definition, or ACCEPTABLE_LAG_MS); /ready names it when over.',
+    }),
+    overAcceptableLag: z.boolean().meta({ description: 'lagMs is over acceptableLagMs.' }),
     parked: z.number().int().meta({ description: 'Parked events of the active generation.' }),
     rebuildGeneration: z.number().int().optional(),
     rebuildCheckpoint: z.string().optional(),

@@ -8,6 +8,7 @@ export interface ProjectionMetricsSource {
       checkpoint: bigint;
       lagEvents: bigint;
       lagMs: number;
+      acceptableLagMs: number;
       applied: number;
       parked: number;
       faulted: boolean;
@@ -100,6 +101,11 @@ export const createMetrics = () => {
     'sluice_projection_lag_ms',
     'Age of the newest applied event while behind, in ms',
     (p) => p.lagMs,
+  );
+  projectionGauge(
+    'sluice_projection_acceptable_lag_ms',
+    'The lag the projection accepts (its definition or ACCEPTABLE_LAG_MS); /ready names it when over',
+    (p) => p.acceptableLagMs,
   );
   projectionGauge('sluice_projection_events_applied', 'Events applied by this process', (p) => p.applied);
   projectionGauge(

@@ -105,7 +105,15 @@ export interface Projection<E extends { type: string; data: unknown } = { type: 
   /** Stream-name prefixes this projection reads (the subscription's filter). */
   streams: string[];
   handlers: ProjectionHandlers<E>;
+  /**
+   * How far behind (ms, the age of the newest applied event while behind) the projection may be before
+   * /ready names it; default DEFAULT_ACCEPTABLE_LAG_MS. ACCEPTABLE_LAG_MS overrides it per projection.
+   */
+  acceptableLagMs?: number;
 }
+
+/** The lag a projection accepts when its definition does not say. */
+export const DEFAULT_ACCEPTABLE_LAG_MS = 5000;
 
 export const defineProjection = <E extends { type: string; data: unknown }>(
   projection: Projection<E>,

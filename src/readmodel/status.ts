@@ -3,7 +3,7 @@ import type { Redis } from '../redis/index.js';
 import { readCheckpoint } from './apply-batch.js';
 import { readActiveGeneration, rebuildingGeneration } from './generations.js';
 import type { ReadModelKeys } from './keys.js';
-import type { Projection } from './projection.js';
+import { DEFAULT_ACCEPTABLE_LAG_MS, type Projection } from './projection.js';
 import type { ProjectionRunner } from './projection-runner.js';
 
 export type ProjectionStatus = 'running' | 'catching-up' | 'rebuilding' | 'stopped' | 'faulted';
@@ -19,6 +19,10 @@ export interface ProjectionStatusRow {
   lagEvents: number;
   /** How old the newest applied event is while the projection is behind; 0 when caught up. */
   lagMs: number;
+  /** The lag the projection accepts (its definition, or ACCEPTABLE_LAG_MS). */
+  acceptableLagMs: number;
+  /** lagMs is over acceptableLagMs: /ready names the projection (and stays 200). */
+  overAcceptableLag: boolean;
   parked: number;
   /** While a rebuild runs: the generation being built and how far it got. */
   rebuildGeneration?: number;
@@ -41,8 +45,17 @@ export class ProjectionStatusReader {
       store: EventStore;
       projections: readonly Projection[];
       runners?: ProjectionRunner[];
+      /** ACCEPTABLE_LAG_MS: per projection, over its definition's. */
+      acceptableLagMs?: Readonly<Record<string, number>>;
     },
   ) {}
+
+  /** The lag a projection accepts: ACCEPTABLE_LAG_MS, else its definition, else the default. */
+  acceptableLagOf(projection: Projection): number {
+    return (
+      this.deps.acceptableLagMs?.[projection.name] ?? projection.acceptableLagMs ?? DEFAULT_ACCEPTABLE_LAG_MS
+    );
+  }
 
   get projections(): readonly Projection[] {
     return this.deps.projections;
@@ -65,6 +78,8 @@ export class ProjectionStatusReader {
         headPosition: String(headPosition),
         lagEvents: 0,
         lagMs: 0,
+        acceptableLagMs: this.acceptableLagOf(projection),
+        overAcceptableLag: false,
         parked: 0,
         lastError: `its state cannot be read from Redis: ${messageOf(error)}`,
       }),
@@ -96,6 +111,9 @@ export class ProjectionStatusReader {
             : behind
               ? 'catching-up'
               : 'running';
+    const lagMs =
+      behind && checkpoint.recordedAt !== undefined ? Math.max(0, Date.now() - checkpoint.recordedAt) : 0;
+    const acceptableLagMs = this.acceptableLagOf(projection);
     return {
       name: projection.name,
       version: projection.version,
@@ -104,8 +122,9 @@ export class ProjectionStatusReader {
       checkpoint: String(checkpoint.position),
       headPosition: String(headPosition),
       lagEvents: behind ? Number(headPosition - checkpoint.position) : 0,
-      lagMs:
-        behind && checkpoint.recordedAt !== undefined ? Math.max(0, Date.now() - checkpoint.recordedAt) : 0,
+      lagMs,
+      acceptableLagMs,
+      overAcceptableLag: lagMs > acceptableLagMs,
       parked,
       ...(rebuilding === undefined
         ? {}
@@ -135,6 +154,14 @@ export class ProjectionStatusReader {
     return found.filter((fault) => fault !== undefined);
   }
 
+  /** The projections behind by more than they accept, with how much (for /ready; it stays 200). */
+  async overAcceptableLag(): Promise<Array<{ name: string; lagMs: number; acceptableLagMs: number }>> {
+    const rows = await this.list();
+    return rows
+      .filter((row) => row.overAcceptableLag)
+      .map(({ name, lagMs, acceptableLagMs }) => ({ name, lagMs, acceptableLagMs }));
+  }
+
   /** Figures for /metrics: the rows plus what this process applied. */
   async metrics() {
     const rows = await this.list();
@@ -146,6 +173,7 @@ export class ProjectionStatusReader {
         checkpoint: BigInt(row.checkpoint),
         lagEvents: BigInt(row.lagEvents),
         lagMs: row.lagMs,
+        acceptableLagMs: row.acceptableLagMs,
         applied: main?.stats.applied ?? 0,
         parked: row.parked,
         faulted: row.status === 'faulted',

@@ -14,6 +14,7 @@ describe('configuration from the environment', () => {
       adminToken: undefined,
       consistencyTimeoutMs: 2000,
       liveHeartbeatMs: 15000,
+      acceptableLagMs: {},
       projectionLeaseTtlMs: 5000,
       logLevel: 'info',
     });
@@ -30,6 +31,7 @@ describe('configuration from the environment', () => {
       ADMIN_TOKEN: 'secret-token-0123456789',
       CONSISTENCY_TIMEOUT_MS: '500',
       LIVE_HEARTBEAT_MS: '250',
+      ACCEPTABLE_LAG_MS: 'order-view=2500, daily-revenue=90000',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -42,6 +44,7 @@ describe('configuration from the environment', () => {
       adminToken: 'secret-token-0123456789',
       consistencyTimeoutMs: 500,
       liveHeartbeatMs: 250,
+      acceptableLagMs: { 'order-view': 2500, 'daily-revenue': 90000 },
       logLevel: 'debug',
     });
   });
@@ -57,6 +60,8 @@ describe('configuration from the environment', () => {
     ['CONSISTENCY_TIMEOUT_MS', '-1'],
     ['CONSISTENCY_TIMEOUT_MS', 'soon'],
     ['LIVE_HEARTBEAT_MS', '0'],
+    ['ACCEPTABLE_LAG_MS', 'order-view'],
+    ['ACCEPTABLE_LAG_MS', 'order-view=soon'],
     ['LOG_LEVEL', 'loud'],
     ['PROJECTION_LEASE_TTL_MS', '100'],
   ])('given %s=%s, then one ConfigError names the variable', (variable, value) => {

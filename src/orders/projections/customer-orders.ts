@@ -23,6 +23,7 @@ export default defineProjection<OrderEvent>({
   name: projectionNames.customerOrders,
   version: 1,
   streams: [ORDER_STREAM_PREFIX],
+  acceptableLagMs: 2000, // a customer reloads their list right after ordering
   handlers: {
     OrderPlaced: ({ data }, w) => {
       const score = epochMs(data.placedAt);

@@ -13,6 +13,7 @@ export default defineProjection<OrderEvent>({
   // 2: revenue summed per number of decimals (revenue:<minorUnits>) instead of in cents.
   version: 2,
   streams: [ORDER_STREAM_PREFIX],
+  acceptableLagMs: 60_000, // a report: a minute behind is fine
   handlers: {
     OrderPlaced: ({ data }, w) => {
       w.hincrby(dailyRevenueKeys.day(utcDay(data.placedAt)), 'placed', 1);

@@ -28,6 +28,7 @@ export default defineProjection<OrderEvent>({
   // 2: amounts in the order's minor unit (totalMinor, minorUnits) instead of totalCents.
   version: 2,
   streams: [ORDER_STREAM_PREFIX],
+  acceptableLagMs: 2000, // what read-your-writes waits for: seconds behind is already visible to users
   handlers: {
     OrderPlaced: (e, w) => {
       const { data } = e;

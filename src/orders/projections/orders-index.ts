@@ -35,6 +35,7 @@ export default defineProjection<OrderEvent>({
   // 2: totals scored as decimal amounts (v1 scored hundredths).
   version: 2,
   streams: [ORDER_STREAM_PREFIX],
+  acceptableLagMs: 5000, // back-office lists
   handlers: {
     OrderPlaced: ({ data }, w) => {
       indexIn(w, data, 'all');
