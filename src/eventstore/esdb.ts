@@ -19,17 +19,23 @@ import {
 import { EsdbSubscription } from './esdb-subscription.js';
 import type {
   AppendResult,
+  BackwardsPage,
   EventStore,
   ExpectedRevision,
   NewEvent,
   Position,
+  ReadBackwardsOptions,
   RecordedEvent,
   StreamName,
   StreamRevision,
   SubscribeOptions,
   Subscription,
 } from './event-store.js';
-import { EventStoreUnavailable } from './event-store.js';
+import {
+  DEFAULT_BACKWARDS_SCAN_LIMIT,
+  EventStoreUnavailable,
+  matchesBackwardsFilter,
+} from './event-store.js';
 
 /** Streaming reads get no deadline from the client (it passes Infinity), so we set our own limits. */
 const PING_TIMEOUT_MS = 2_000;
@@ -122,6 +128,40 @@ export class EsdbEventStore implements EventStore {
     );
     this.#subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * A page of `$all` backwards, filtered here (readAll has no server-side filter): at most `scanLimit`
+   * records looked at, system streams skipped. Events written over gRPC have prepare = commit.
+   */
+  async readAllBackwards(opts: ReadBackwardsOptions): Promise<BackwardsPage> {
+    const scanLimit = opts.scanLimit ?? DEFAULT_BACKWARDS_SCAN_LIMIT;
+    const read = this.#client.readAll({
+      direction: BACKWARDS,
+      fromPosition: opts.before === undefined ? END : { commit: opts.before, prepare: opts.before },
+      maxCount: scanLimit,
+    });
+    const scan = async (): Promise<BackwardsPage> => {
+      const events: RecordedEvent[] = [];
+      let scanned = 0;
+      let last: Position | undefined;
+      for await (const resolved of read) {
+        scanned += 1;
+        const event = toRecordedEvent(resolved);
+        if (event === undefined) continue;
+        last = event.position;
+        if (opts.before !== undefined && event.position >= opts.before) continue;
+        if (isSystemStream(event.stream) || !matchesBackwardsFilter(event, opts)) continue;
+        events.push(event);
+        if (events.length === opts.limit) return { events, next: event.position };
+      }
+      return scanned < scanLimit || last === undefined ? { events } : { events, next: last };
+    };
+    try {
+      return await withTimeLimit(scan(), READ_TIMEOUT_MS, 'a backwards read of $all', abandonRead(read));
+    } catch (err) {
+      throw toStoreError(err);
+    }
   }
 
   /**

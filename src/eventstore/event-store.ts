@@ -65,6 +65,41 @@ export interface SubscribeOptions {
   filter?: SubscriptionFilter;
 }
 
+/** A page of `$all` read backwards: newest first, filtered. */
+export interface ReadBackwardsOptions {
+  /** Only events before this position (exclusive); from the end of the store when absent. */
+  before?: Position;
+  /** At most this many events in the page. */
+  limit: number;
+  /** Keep events whose stream name starts with one of these. */
+  streamPrefixes?: string[];
+  /** Keep events of one of these types. */
+  eventTypes?: string[];
+  /** Keep events whose metadata has this correlationId. */
+  correlationId?: string;
+  /**
+   * Look at no more than this many events (default 10,000): a filter that matches rarely answers a short
+   * page and `next`, instead of scanning the whole store in one call.
+   */
+  scanLimit?: number;
+}
+
+export interface BackwardsPage {
+  /** Newest first. */
+  events: RecordedEvent[];
+  /** Pass as `before` for the next (older) page; absent when the start of the store was reached. */
+  next?: Position;
+}
+
+export const DEFAULT_BACKWARDS_SCAN_LIMIT = 10_000;
+
+/** Whether a recorded event passes a backwards read's filters (adapters that filter in memory use it). */
+export const matchesBackwardsFilter = (event: RecordedEvent, opts: ReadBackwardsOptions): boolean =>
+  (opts.streamPrefixes === undefined ||
+    opts.streamPrefixes.some((prefix) => event.stream.startsWith(prefix))) &&
+  (opts.eventTypes === undefined || opts.eventTypes.includes(event.type)) &&
+  (opts.correlationId === undefined || event.metadata.correlationId === opts.correlationId);
+
 export interface EventStore {
   append(
     stream: StreamName,
@@ -74,6 +109,8 @@ export interface EventStore {
   /** Events of one stream in revision order; a stream that does not exist yields nothing. */
   readStream(stream: StreamName, opts?: { fromRevision?: StreamRevision }): AsyncIterable<RecordedEvent>;
   subscribeAll(opts: SubscribeOptions): Subscription;
+  /** One page of `$all`, newest first (what an operator browses: recent events, a correlation id). */
+  readAllBackwards(opts: ReadBackwardsOptions): Promise<BackwardsPage>;
   /** Position of the newest event in the store (0n when empty). */
   headPosition(): Promise<Position>;
   /** Throws EventStoreUnavailable when the store does not answer. */

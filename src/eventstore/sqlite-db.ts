@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   Position,
+  ReadBackwardsOptions,
   RecordedEvent,
   StreamName,
   StreamRevision,
@@ -83,6 +84,30 @@ export const openDatabase = (path: string, busyTimeoutMs: number): SqliteDatabas
     });
   }
 };
+
+/**
+ * A backwards page of `$all`, newest first, within [from, before): stream prefixes compared as prefixes
+ * (substr, no LIKE wildcards to escape), types by equality, the correlation id read from the metadata JSON.
+ */
+export const backwardsSql = (opts: ReadBackwardsOptions): string => {
+  const where = ['position < ?', 'position >= ?'];
+  if (opts.streamPrefixes !== undefined)
+    where.push(`(${opts.streamPrefixes.map(() => 'substr(stream, 1, length(?)) = ?').join(' OR ') || '0'})`);
+  if (opts.eventTypes !== undefined)
+    where.push(opts.eventTypes.length === 0 ? '0' : `type IN (${opts.eventTypes.map(() => '?').join(', ')})`);
+  if (opts.correlationId !== undefined) where.push("json_extract(metadata, '$.correlationId') = ?");
+  return `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position DESC LIMIT ?`;
+};
+
+/** The arguments of backwardsSql(opts), in its order. */
+export const backwardsArgs = (opts: ReadBackwardsOptions, before: Position, from: Position): unknown[] => [
+  before,
+  from,
+  ...(opts.streamPrefixes ?? []).flatMap((prefix) => [prefix, prefix]),
+  ...(opts.eventTypes ?? []),
+  ...(opts.correlationId === undefined ? [] : [opts.correlationId]),
+  opts.limit,
+];
 
 export const prepareStatements = (db: SqliteDatabase) => ({
   currentRevision: db.prepare<[StreamName], { revision: StreamRevision }>(

@@ -1,21 +1,25 @@
 import type {
   AppendResult,
+  BackwardsPage,
   EventStore,
   ExpectedRevision,
   NewEvent,
   Position,
+  ReadBackwardsOptions,
   RecordedEvent,
   StreamName,
   StreamRevision,
   SubscribeOptions,
   Subscription,
 } from './event-store.js';
-import { EventStoreUnavailable } from './event-store.js';
+import { DEFAULT_BACKWARDS_SCAN_LIMIT, EventStoreUnavailable } from './event-store.js';
 import type { GroupCommitStats } from './sqlite-append.js';
 import { GroupCommit } from './sqlite-append.js';
-import type { SqliteDatabase, Statements } from './sqlite-db.js';
+import type { EventRow, SqliteDatabase, Statements } from './sqlite-db.js';
 import {
   assertDiskSpace,
+  backwardsArgs,
+  backwardsSql,
   EventPage,
   FileIdentity,
   openDatabase,
@@ -137,6 +141,32 @@ export class SqliteEventStore implements EventStore {
       if (rows.length < pageSize) return;
       from = rows.at(-1)![ROW.revision] + 1n;
     }
+  }
+
+  async readAllBackwards(opts: ReadBackwardsOptions): Promise<BackwardsPage> {
+    const before = opts.before ?? (await this.headPosition()) + 1n;
+    // Positions are dense here (AUTOINCREMENT), so the scan bound is a range of positions.
+    const floor = before - BigInt(opts.scanLimit ?? DEFAULT_BACKWARDS_SCAN_LIMIT);
+    const from = floor > 1n ? floor : 1n;
+    const rows = this.#query('readAllBackwards', () =>
+      this.#backwardsStatement(opts).all(...backwardsArgs(opts, before, from)),
+    );
+    const events = rows.map(toRecordedEvent);
+    if (events.length === opts.limit) return { events, next: events.at(-1)!.position };
+    return from > 1n ? { events, next: from } : { events };
+  }
+
+  readonly #backwards = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
+
+  /** One prepared statement per shape of filter (how many prefixes and types, whether a correlation id). */
+  #backwardsStatement(opts: ReadBackwardsOptions) {
+    const shape = `${opts.streamPrefixes?.length ?? -1}:${opts.eventTypes?.length ?? -1}:${opts.correlationId !== undefined}`;
+    let statement = this.#backwards.get(shape);
+    if (statement === undefined) {
+      statement = this.#db.prepare(backwardsSql(opts)).raw(true);
+      this.#backwards.set(shape, statement);
+    }
+    return statement as unknown as { all: (...args: unknown[]) => EventRow[] };
   }
 
   subscribeAll(opts: SubscribeOptions): Subscription {

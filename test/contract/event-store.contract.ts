@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadBackwardsOptions, RecordedEvent } from '../../src/eventstore';
 import type { ContractContext, OpenEventStore } from './event-store.contract-support';
 import {
   expectWrongExpectedVersion,
@@ -187,6 +188,86 @@ const describeAppendContract = (ctx: ContractContext): void => {
 };
 
 const describeReadContract = (ctx: ContractContext): void => {
+  describe('readAllBackwards', () => {
+    /** Every page of one filtered read, following `next` until it is absent (bounded). */
+    const allPages = async (opts: Omit<ReadBackwardsOptions, 'before'>) => {
+      const pages: RecordedEvent[][] = [];
+      let before: bigint | undefined;
+      for (let i = 0; i < 50; i++) {
+        const page = await ctx.store.readAllBackwards({
+          ...opts,
+          ...(before === undefined ? {} : { before }),
+        });
+        pages.push(page.events);
+        if (page.next === undefined) break;
+        before = page.next;
+      }
+      return pages;
+    };
+
+    it('given events in three streams, when read backwards by stream prefix in pages of 2, then newest first, every event once, then the end', async () => {
+      const prefix = ctx.unique('backwards');
+      const appended: bigint[] = [];
+      for (const [i, stream] of ['a', 'b', 'a', 'c', 'b'].entries()) {
+        const { position } = await ctx.store.append(`${prefix}-${stream}`, [newEvent('Counted', { i })], {
+          expectedRevision: 'any',
+        });
+        appended.push(position);
+      }
+      await ctx.store.append(ctx.unique('elsewhere'), [newEvent()], { expectedRevision: 'no_stream' });
+
+      const pages = await allPages({ limit: 2, streamPrefixes: [prefix], scanLimit: 1_000_000 });
+      const events = pages.flat();
+      expect(events.map((e) => e.position)).toEqual([...appended].reverse());
+      expect(events.map((e) => (e.data as { i: number }).i)).toEqual([4, 3, 2, 1, 0]);
+      expect(pages[0]).toHaveLength(2);
+      expect(events.every((e) => e.stream.startsWith(prefix))).toBe(true);
+    });
+
+    it('given events of several types and correlation ids, when filtered by type or by correlation id, then only those come back', async () => {
+      const prefix = ctx.unique('filters');
+      const correlationId = `corr-${prefix}`;
+      await ctx.store.append(
+        `${prefix}-1`,
+        [
+          newEvent('Placed', { n: 1 }, { correlationId }),
+          newEvent('Noted', { n: 2 }, { correlationId: 'another' }),
+          newEvent('Placed', { n: 3 }),
+          newEvent('Shipped', { n: 4 }, { correlationId }),
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+      const byType = (
+        await allPages({ limit: 10, streamPrefixes: [prefix], eventTypes: ['Placed'], scanLimit: 1_000_000 })
+      ).flat();
+      expect(byType.map((e) => e.data)).toEqual([{ n: 3 }, { n: 1 }]);
+      const byCorrelation = (await allPages({ limit: 10, correlationId, scanLimit: 1_000_000 })).flat();
+      expect(byCorrelation.map((e) => [e.type, e.metadata.correlationId])).toEqual([
+        ['Shipped', correlationId],
+        ['Placed', correlationId],
+      ]);
+    });
+
+    it('given a scan limit smaller than the events between matches, then a page may be short, and next leads on to the older match', async () => {
+      const prefix = ctx.unique('scan');
+      await ctx.store.append(`${prefix}-old`, [newEvent('Rare', { n: 1 })], {
+        expectedRevision: 'no_stream',
+      });
+      const filler = ctx.unique('filler');
+      await ctx.store.append(
+        filler,
+        Array.from({ length: 20 }, () => newEvent()),
+        { expectedRevision: 'no_stream' },
+      );
+
+      const first = await ctx.store.readAllBackwards({ limit: 5, streamPrefixes: [prefix], scanLimit: 10 });
+      expect(first.events).toEqual([]);
+      expect(first.next).toBeDefined();
+      const found = (await allPages({ limit: 5, streamPrefixes: [prefix], scanLimit: 10 })).flat();
+      expect(found.map((e) => e.data)).toEqual([{ n: 1 }]);
+    });
+  });
+
   describe('readStream', () => {
     it('given a missing stream, when reading it, then it yields nothing', async () => {
       expect(await readAll(ctx.store.readStream(ctx.unique()))).toEqual([]);
