@@ -30,6 +30,8 @@ export interface AppOptions {
   batchSize?: number;
   /** How often the eviction policy is looked at again while running (default 1 s). */
   evictionCheckMs?: number;
+  /** How often /admin/feed sends (default 1 s). */
+  adminFeedEveryMs?: number;
 }
 
 export interface App {
@@ -209,6 +211,8 @@ export const createApp = async (
             statuses,
             redis,
             keys,
+            store,
+            ...(options.adminFeedEveryMs ? { feedEveryMs: options.adminFeedEveryMs } : {}),
           },
         }),
     ops: {

@@ -4,6 +4,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { Forbidden, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized } from '../cqrs/index.js';
+import type { EventStore } from '../eventstore/index.js';
 import {
   listParked,
   type Projection,
@@ -14,6 +15,7 @@ import {
   requestReplay,
 } from '../readmodel/index.js';
 import type { Redis } from '../redis/index.js';
+import { registerAdminEventRoutes } from './admin-events.js';
 import { AuthFailures } from './auth-failures.js';
 import { problemResponses, route } from './openapi-route.js';
 import { toProblem } from './problem.js';
@@ -27,6 +29,10 @@ export interface AdminRouteDeps {
   statuses: ProjectionStatusReader;
   redis: Redis;
   keys: ReadModelKeys;
+  /** The console's event routes (recent events, a stream, the live feed); without it they are not mounted. */
+  store?: EventStore;
+  /** How often /admin/feed sends (tests make it fast). */
+  feedEveryMs?: number;
 }
 
 const SECURITY_SCHEME = 'adminBearer';
@@ -158,6 +164,7 @@ const admin = (config: {
   summary: string;
   description?: string;
   withName?: boolean;
+  request?: unknown;
   responses: Record<number, unknown>;
 }) => ({
   method: config.method,
@@ -168,6 +175,7 @@ const admin = (config: {
   tags: ['Admin'],
   security: [{ [SECURITY_SCHEME]: [] }],
   ...(config.withName ? { request: { params: NameParam } } : {}),
+  ...(config.request ? { request: config.request } : {}),
   responses: { ...config.responses, ...adminErrors, ...(config.withName ? unknownProjection : {}) },
 });
 
@@ -179,6 +187,12 @@ export const registerAdminRoutes = (app: OpenAPIHono, deps: AdminRouteDeps) => {
     description: 'The ADMIN_TOKEN of the deployment.',
   });
   app.use('/admin/*', adminAuth(deps.adminToken, { onFailure: deps.onAuthFailure }));
+  if (deps.store)
+    registerAdminEventRoutes(app, admin, {
+      store: deps.store,
+      statuses,
+      ...(deps.feedEveryMs ? { feedEveryMs: deps.feedEveryMs } : {}),
+    });
 
   /** The projection named in the path; Redis must answer before anything is read or asked. */
   const projectionOf = (c: Context): Projection => {
