@@ -24,6 +24,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node console ./console
 COPY --chown=node:node package.json ./
 # The default EVENTSTORE_URL (sqlite:./data/events.sqlite) writes here.
 RUN mkdir -p /app/data && chown node:node /app/data

@@ -12,6 +12,7 @@ import { EventStoreUnavailable } from '../eventstore/index.js';
 import type { Metrics } from '../ops/index.js';
 import { isRedisUnavailable } from '../redis/index.js';
 import { type AdminRouteDeps, registerAdminRoutes } from './admin.js';
+import { registerConsole } from './console.js';
 import {
   guardBodies,
   observeRequests,
@@ -124,7 +125,10 @@ export const createHttpApp = ({ log, metrics, routes, admin, ops }: HttpAppDeps)
 
   if (routes) routes.build(routeBuilder(app, routes.deps));
   registerOpsRoutes(app, { ...ops, registry: metrics.registry });
-  if (admin) registerAdminRoutes(app, admin);
+  if (admin) {
+    registerAdminRoutes(app, admin);
+    registerConsole(app);
+  }
 
   const document = (origin: string) =>
     app.getOpenAPI31Document({
