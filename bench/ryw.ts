@@ -158,6 +158,30 @@ const plainReadFloor = (label: string, samples: Sample[]) => {
   return `${label}: a single plain GET (baseline reads fresh at once, n=${ms.length}) p50 ${fmtMs(percentile(ms, 50))}, p99 ${fmtMs(percentile(ms, 99))}`;
 };
 
+/** Warm-up, then sequential, paced and closed-loop runs against one API: their rows and plain-GET lines. */
+const runAll = async (base: string) => {
+  await measure(base, 4, 25); // warm-up: JIT, connections, the notification subscriber
+  const sequential = await measure(base, 1, SEQUENTIAL);
+  const paced = await measure(base, CONCURRENT_WORKERS, PER_WORKER, PACED_PAUSE_MS);
+  const concurrent = await measure(base, CONCURRENT_WORKERS, PER_WORKER);
+  const pacedLabel = `${CONCURRENT_WORKERS} paced, ${fmtInt(paced.commandsPerSecond)} commands/s`;
+  const closedLabel = `${CONCURRENT_WORKERS} closed-loop, ${fmtInt(concurrent.commandsPerSecond)} commands/s`;
+  return {
+    sequential,
+    paced,
+    concurrent,
+    rows: [
+      row('ours: GET ?minVersion= (sequential)', sequential.ours),
+      row('baseline: poll every 100 ms (sequential)', sequential.baseline),
+      row(`ours: GET ?minVersion= (${pacedLabel})`, paced.ours),
+      row(`baseline: poll every 100 ms (${pacedLabel})`, paced.baseline),
+      row(`ours: GET ?minVersion= (${closedLabel})`, concurrent.ours),
+      row(`baseline: poll every 100 ms (${closedLabel})`, concurrent.baseline),
+    ],
+    againstPlain: `${againstPlain(pacedLabel, paced)}\n${againstPlain(closedLabel, concurrent)}`,
+  };
+};
+
 /**
  * Item 4: the API and the projector in two processes on one SQLite file (ROLE=api + ROLE=projector): the
  * API appends, the projector notices another process's commits (PRAGMA data_version), projects, notifies.
@@ -174,28 +198,13 @@ const splitRoles = async (logLevel: string) => {
   const projector = await startService({ ...env, ROLE: 'projector' });
   const api = await startService({ ...env, ROLE: 'api' });
   try {
-    const base = api.url;
-    await measure(base, 4, 25);
-    const sequential = await measure(base, 1, SEQUENTIAL);
-    const paced = await measure(base, CONCURRENT_WORKERS, PER_WORKER, PACED_PAUSE_MS);
-    const concurrent = await measure(base, CONCURRENT_WORKERS, PER_WORKER);
-    const pacedLabel = `${CONCURRENT_WORKERS} paced, ${fmtInt(paced.commandsPerSecond)} commands/s`;
-    const closedLabel = `${CONCURRENT_WORKERS} closed-loop, ${fmtInt(concurrent.commandsPerSecond)} commands/s`;
+    const runs = await runAll(api.url);
     say(
       "\nROLE=api + ROLE=projector, two processes on one SQLite file (the projector notices the API's appends " +
         'through PRAGMA data_version, checked every 10 ms):',
     );
-    say(
-      table([
-        row('ours: GET ?minVersion= (sequential)', sequential.ours),
-        row('baseline: poll every 100 ms (sequential)', sequential.baseline),
-        row(`ours: GET ?minVersion= (${pacedLabel})`, paced.ours),
-        row(`baseline: poll every 100 ms (${pacedLabel})`, paced.baseline),
-        row(`ours: GET ?minVersion= (${closedLabel})`, concurrent.ours),
-        row(`baseline: poll every 100 ms (${closedLabel})`, concurrent.baseline),
-      ]),
-    );
-    say(`${againstPlain(pacedLabel, paced)}\n${againstPlain(closedLabel, concurrent)}`);
+    say(table(runs.rows));
+    say(runs.againstPlain);
   } finally {
     await Promise.all([api.process.stop(), projector.process.stop()]);
     await cleanUpPrefix(prefix);
@@ -221,21 +230,7 @@ export const rywBench: Bench = {
       profiling.nodeArgs,
     );
     try {
-      const base = service.url;
-      await measure(base, 4, 25); // warm-up: JIT, connections, the notification subscriber
-      const sequential = await measure(base, 1, SEQUENTIAL);
-      const paced = await measure(base, CONCURRENT_WORKERS, PER_WORKER, PACED_PAUSE_MS);
-      const concurrent = await measure(base, CONCURRENT_WORKERS, PER_WORKER);
-      const pacedLabel = `${CONCURRENT_WORKERS} paced, ${fmtInt(paced.commandsPerSecond)} commands/s`;
-      const closedLabel = `${CONCURRENT_WORKERS} closed-loop, ${fmtInt(concurrent.commandsPerSecond)} commands/s`;
-      const rows = [
-        row('ours: GET ?minVersion= (sequential)', sequential.ours),
-        row('baseline: poll every 100 ms (sequential)', sequential.baseline),
-        row(`ours: GET ?minVersion= (${pacedLabel})`, paced.ours),
-        row(`baseline: poll every 100 ms (${pacedLabel})`, paced.baseline),
-        row(`ours: GET ?minVersion= (${closedLabel})`, concurrent.ours),
-        row(`baseline: poll every 100 ms (${closedLabel})`, concurrent.baseline),
-      ];
+      const { sequential, paced, concurrent, rows, againstPlain: plainLines } = await runAll(service.url);
       say(
         `latency from the command's 2xx (body read) to a read that shows the command's version; ` +
           'commands: 1 place then 2 add-items per order; each client alternates ours and the baseline command by ' +
@@ -249,8 +244,7 @@ export const rywBench: Bench = {
           `${plainReadFloor('closed-loop', concurrent.baseline)})`,
       );
       say(
-        'each ?minVersion read is followed by a plain GET of the same (now fresh) view, timed the same way:\n' +
-          `${againstPlain(pacedLabel, paced)}\n${againstPlain(closedLabel, concurrent)}`,
+        `each ?minVersion read is followed by a plain GET of the same (now fresh) view, timed the same way:\n${plainLines}`,
       );
     } finally {
       await service.process.stop();

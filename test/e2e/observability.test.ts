@@ -48,7 +48,12 @@ describe('health, readiness, metrics and logs of a running service', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       status: 'ready',
-      components: { eventStore: { status: 'up' }, redis: { status: 'up' }, projections: { status: 'up' } },
+      components: {
+        eventStore: { status: 'up' },
+        redis: { status: 'up' },
+        projections: { status: 'up' },
+        lag: { status: 'up' },
+      },
     });
   });
 
