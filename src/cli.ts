@@ -155,6 +155,7 @@ const run = async (invocation: Invocation, redis: Redis, prefix: string, eventSt
 const main = async (argv: string[]): Promise<number> => {
   try {
     const invocation = parseArguments(argv);
+    if (invocation.name !== undefined) projectionNamed(invocation.name); // a typo needs no Redis to be told
     const config = loadConfig();
     const redis = openRedis(config.redis ?? { kind: 'single', url: DEFAULT_REDIS_URL });
     try {

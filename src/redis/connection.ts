@@ -50,13 +50,15 @@ export const nodeClient = (address: string, auth: RedisAuth): RedisClientType =>
 
 /** Resolves true once `connected` does, false after `waitMs` (it keeps going). */
 export const within = (connected: Promise<unknown>, waitMs: number): Promise<boolean> =>
-  Promise.race([
-    connected.then(
-      () => true,
-      () => false,
-    ),
-    sleep(waitMs).then(() => false),
-  ]);
+  new Promise<boolean>((resolve) => {
+    // Cleared once connected: a pending timer would keep a short-lived process (the CLI) alive for waitMs.
+    const timer = setTimeout(() => resolve(false), waitMs);
+    const settle = (ok: boolean) => () => {
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    connected.then(settle(true), settle(false));
+  });
 
 /** Calls `attempt` until it succeeds or the seam closes; node-redis's Sentinel and Cluster give up at once. */
 export const keepConnecting = async (
