@@ -174,14 +174,16 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
       let answer: R | null | undefined;
       if (requirements.size > 0) {
         try {
-          // Already fresh (the common case): the checks and the query's reads in one round trip.
+          // Already fresh (the common case): the checks and the query's reads in one round trip, under one
+          // deadline; the reads are the answer only if the checks pass, else the request waits and reads again.
           const checked = read.checkNow(requirements);
-          const early = checked === undefined ? undefined : ask();
-          early?.catch(() => {}); // awaited below only when the checks pass; otherwise read again after the wait
-          if (checked !== undefined && (await readDeadline(checked, READ_DEADLINE_MS))) {
-            c.header('X-Consistency', 'fresh');
-            answer = (await early) as R | null;
-          } else {
+          if (checked !== undefined) {
+            const early = deps.queries.ask(spec.toQuery({ params, query }), read);
+            const [met, answered] = await readDeadline(Promise.all([checked, early]), READ_DEADLINE_MS);
+            if (met) answer = answered as R | null;
+          }
+          if (answer !== undefined) c.header('X-Consistency', 'fresh');
+          else {
             const waited = read.waitFor(requirements, deps.consistencyTimeoutMs);
             c.header(
               'X-Consistency',

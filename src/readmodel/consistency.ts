@@ -1,5 +1,8 @@
 import type { ReadConnection, Redis, RedisCommands } from '../redis/index.js';
 import type { ReadModelKeys } from './keys.js';
+
+type GenerationKeys = ReturnType<ReadModelKeys['generation']>;
+
 import type { NotificationHub } from './notification-hub.js';
 import type { Notification } from './notifications.js';
 
@@ -32,7 +35,7 @@ export interface ReadContext {
 
 interface Heard {
   notifications: Notification[];
-  reconnected: boolean;
+  readonly reconnected: boolean;
   stop(): void;
 }
 
@@ -62,6 +65,22 @@ export class ReadModelAccess {
   /** Called when notifications may have been missed. */
   forgetGenerations(): void {
     this.generations.clear();
+  }
+
+  private readonly keysOf = new Map<string, { generation: number; keys: GenerationKeys; active: string }>();
+
+  /** A projection's active-pointer key and one generation's keys, made once per generation (every read uses them). */
+  generationKeys(projection: string, generation: number): { keys: GenerationKeys; active: string } {
+    let known = this.keysOf.get(projection);
+    if (known === undefined || known.generation !== generation) {
+      known = {
+        generation,
+        keys: this.keys.generation(projection, generation),
+        active: this.keys.active(projection),
+      };
+      this.keysOf.set(projection, known);
+    }
+    return known;
   }
 
   remember(projection: string, generation: number): void {
@@ -155,7 +174,7 @@ export class ReadRequest implements ReadContext {
 
   private withGeneration(session: Session, generation: number): Session {
     session.generation = generation;
-    session.keyOf = this.access.keys.generation(session.projection, generation).key;
+    session.keyOf = this.access.generationKeys(session.projection, generation).keys.key;
     return session;
   }
 
@@ -210,19 +229,16 @@ export class ReadRequest implements ReadContext {
 
   private hear(): Heard {
     const { hub } = this.access;
-    const heard: Heard = {
-      notifications: [],
-      reconnected: false,
-      stop: () => {
-        stopNotifications();
-        stopReconnects();
+    const notifications: Notification[] = [];
+    const reconnectsBefore = hub.reconnects;
+    const stop = hub.listen((notification) => notifications.push(notification));
+    return {
+      notifications,
+      get reconnected() {
+        return hub.reconnects !== reconnectsBefore;
       },
+      stop,
     };
-    const stopNotifications = hub.listen((notification) => heard.notifications.push(notification));
-    const stopReconnects = hub.onReconnect(() => {
-      heard.reconnected = true;
-    });
-    return heard;
   }
 
   /**
@@ -335,13 +351,11 @@ export class ReadRequest implements ReadContext {
 
   /** The check itself, sent synchronously (see checkNow); 'flipped' when the session moved to a new generation. */
   private checkOn(session: Session, requirement: Requirement): Promise<boolean | 'flipped'> {
-    const { projection } = session;
-    const { keys } = this.access;
-    const generationKeys = keys.generation(projection, session.generation);
-    const multi = session.redis
-      .multi()
-      .get(keys.active(projection))
-      .hmGet(generationKeys.checkpoint, ['position', 'fault']);
+    const { keys: generationKeys, active } = this.access.generationKeys(
+      session.projection,
+      session.generation,
+    );
+    const multi = session.redis.multi().get(active).hmGet(generationKeys.checkpoint, ['position', 'fault']);
     if (requirement.stream !== undefined) multi.hGet(generationKeys.streamVersions, requirement.stream.name);
     return multi.exec().then((replies) => this.isMet(session, requirement, replies));
   }

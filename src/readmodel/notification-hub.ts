@@ -17,6 +17,7 @@ const START_WAIT_MS = 2000;
 export class NotificationHub {
   private readonly listeners = new Set<NotificationListener>();
   private readonly reconnectListeners = new Set<() => void>();
+  private resubscriptions = 0;
   private subscription: RedisSubscription | undefined;
 
   constructor(
@@ -37,6 +38,7 @@ export class NotificationHub {
       channels: this.channels,
       onMessage: (message) => this.dispatch(message),
       onResubscribed: () => {
+        this.resubscriptions += 1;
         this.onResubscribed?.();
         for (const listener of [...this.reconnectListeners]) listener();
       },
@@ -61,6 +63,11 @@ export class NotificationHub {
   onReconnect(listener: () => void): () => void {
     this.reconnectListeners.add(listener);
     return () => this.reconnectListeners.delete(listener);
+  }
+
+  /** Re-subscriptions so far: a waiter that saw it change may have missed notifications. */
+  get reconnects(): number {
+    return this.resubscriptions;
   }
 
   get waiting(): number {
