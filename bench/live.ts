@@ -6,7 +6,7 @@ import { type Bench, profilingFor, reportProfile, tempStore } from './support/be
 import { processMemory } from './support/machine';
 import { orderBody } from './support/order-body';
 import { startService } from './support/processes';
-import { BENCH_REDIS_URL, benchPrefix, cleanUpPrefix } from './support/redis';
+import { benchPrefix, cleanUpPrefix, serviceEnv } from './support/redis';
 import { fmtInt, fmtMs, percentile, say, sleep, table } from './support/report';
 
 const ORDERS = 100;
@@ -77,15 +77,7 @@ export const liveBench: Bench = {
     const prefix = benchPrefix('live');
     const store = tempStore();
     const profiling = profilingFor(args, 'live-service');
-    const service = await startService(
-      {
-        EVENTSTORE_URL: store.url,
-        REDIS_URL: BENCH_REDIS_URL,
-        REDIS_PREFIX: prefix,
-        LOG_LEVEL: args.logLevel,
-      },
-      profiling.nodeArgs,
-    );
+    const service = await startService(serviceEnv(store.url, prefix, args.logLevel), profiling.nodeArgs);
     const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
     const watchers: Watcher[] = [];
     try {

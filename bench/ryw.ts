@@ -5,7 +5,7 @@
 import { type Bench, profilingFor, reportProfile, tempStore } from './support/bench';
 import { orderBody } from './support/order-body';
 import { startService } from './support/processes';
-import { BENCH_REDIS_URL, benchPrefix, cleanUpPrefix } from './support/redis';
+import { benchPrefix, cleanUpPrefix, serviceEnv } from './support/redis';
 import { elapsedMs, fmtInt, fmtMs, fmtPct, now, percentile, say, sleep, table } from './support/report';
 
 const POLL_EVERY_MS = 100;
@@ -189,12 +189,7 @@ const runAll = async (base: string) => {
 const splitRoles = async (logLevel: string) => {
   const prefix = benchPrefix('ryw-split');
   const store = tempStore();
-  const env = {
-    EVENTSTORE_URL: store.url,
-    REDIS_URL: BENCH_REDIS_URL,
-    REDIS_PREFIX: prefix,
-    LOG_LEVEL: logLevel,
-  };
+  const env = serviceEnv(store.url, prefix, logLevel);
   const projector = await startService({ ...env, ROLE: 'projector' });
   const api = await startService({ ...env, ROLE: 'api' });
   try {
@@ -220,15 +215,7 @@ export const rywBench: Bench = {
     const prefix = benchPrefix('ryw');
     const store = tempStore();
     const profiling = profilingFor(args, 'ryw-service');
-    const service = await startService(
-      {
-        EVENTSTORE_URL: store.url,
-        REDIS_URL: BENCH_REDIS_URL,
-        REDIS_PREFIX: prefix,
-        LOG_LEVEL: args.logLevel,
-      },
-      profiling.nodeArgs,
-    );
+    const service = await startService(serviceEnv(store.url, prefix, args.logLevel), profiling.nodeArgs);
     try {
       const { sequential, paced, concurrent, rows, againstPlain: plainLines } = await runAll(service.url);
       say(

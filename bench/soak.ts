@@ -5,7 +5,7 @@ import { type Bench, profilingFor, reportProfile, tempStore } from './support/be
 import { processMemory } from './support/machine';
 import { orderBody } from './support/order-body';
 import { startService } from './support/processes';
-import { BENCH_REDIS_URL, benchPrefix, cleanUpPrefix } from './support/redis';
+import { benchPrefix, cleanUpPrefix, serviceEnv } from './support/redis';
 import {
   elapsedMs,
   fmtInt,
@@ -74,15 +74,7 @@ export const soakBench: Bench = {
     const prefix = benchPrefix('soak');
     const store = tempStore();
     const profiling = profilingFor(args, 'soak-service');
-    const service = await startService(
-      {
-        EVENTSTORE_URL: store.url,
-        REDIS_URL: BENCH_REDIS_URL,
-        REDIS_PREFIX: prefix,
-        LOG_LEVEL: args.logLevel,
-      },
-      profiling.nodeArgs,
-    );
+    const service = await startService(serviceEnv(store.url, prefix, args.logLevel), profiling.nodeArgs);
     const outcomes: Outcome[] = [];
     const rss: MemorySample[] = [];
     const orders: SoakOrder[] = [];

@@ -8,3 +8,11 @@ export const benchPrefix = (bench: string): string => `sluice-bench:${bench}:${r
 
 /** Removes every key under the prefix (SCAN + UNLINK). */
 export const cleanUpPrefix = (prefix: string): Promise<void> => deleteKeysWithPrefix(prefix, BENCH_REDIS_URL);
+
+/** The environment of a service under test: its own store file and Redis prefix, the bench's Redis. */
+export const serviceEnv = (storeUrl: string, prefix: string, logLevel: string): Record<string, string> => ({
+  EVENTSTORE_URL: storeUrl,
+  REDIS_URL: BENCH_REDIS_URL,
+  REDIS_PREFIX: prefix,
+  LOG_LEVEL: logLevel,
+});
