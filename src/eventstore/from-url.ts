@@ -30,11 +30,6 @@ const parseSqliteOptions = (query: string): SqliteEventStoreOptions => {
 };
 
 /**
- * Parses EVENTSTORE_URL; throws an Error whose message names what is wrong.
- * `sqlite:<path>[?busyTimeoutMs=…&pollIntervalMs=…&pageSize=…]`: everything after the first `?` is
- * tuning of the embedded store (a path cannot contain `?`); `esdb://…` goes to the client as it is.
- */
-/**
  * The client's own parser, so a bad option (`?tls=maybe`) or port is refused at start-up with the variable
  * named, not at the first connection. Loaded only for an esdb URL: it brings the gRPC stack with it.
  */
@@ -49,6 +44,11 @@ const checkEsdbConnectionString = (connectionString: string): void => {
   }
 };
 
+/**
+ * Parses EVENTSTORE_URL; throws an Error whose message names what is wrong.
+ * `sqlite:<path>[?busyTimeoutMs=…&pollIntervalMs=…&pageSize=…]`: everything after the first `?` is
+ * tuning of the embedded store (a path cannot contain `?`); `esdb://…` goes to the client as it is.
+ */
 export const parseEventStoreUrl = (url: string): EventStoreLocation => {
   if (url.startsWith('sqlite:')) {
     const rest = url.slice('sqlite:'.length);

@@ -198,10 +198,6 @@ const messageOf = (error: unknown): string => {
   return error instanceof Error ? error.message : String(error);
 };
 
-/**
- * The file a store opened, by device and inode. A file deleted (or replaced) under a running store would
- * take every later write with it: SQLite keeps writing into the unlinked inode, and a restart finds nothing.
- */
 /** Below this much free space on the store's disk, /ready says the store cannot take appends. */
 const MIN_FREE_BYTES = 64 * 1024;
 
@@ -219,6 +215,10 @@ export const assertDiskSpace = (path: string): void => {
   );
 };
 
+/**
+ * The file a store opened, by device and inode. A file deleted (or replaced) under a running store would
+ * take every later write with it: SQLite keeps writing into the unlinked inode, and a restart finds nothing.
+ */
 export class FileIdentity {
   /** Device and inode of the database file and of its -wal and -shm files (once they exist). */
   readonly #known = new Map<string, { dev: number; ino: number } | undefined>();

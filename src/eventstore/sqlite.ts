@@ -71,6 +71,8 @@ export class SqliteEventStore implements EventStore {
   readonly #appendListeners = new Set<() => void>();
   readonly #fullPages = new Map<string, EventPage>();
   readonly #subscriptions = new Set<SqliteSubscription>();
+  /** readAllBackwards' statements, one per shape of filter. */
+  readonly #backwards = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -155,8 +157,6 @@ export class SqliteEventStore implements EventStore {
     if (events.length === opts.limit) return { events, next: events.at(-1)!.position };
     return from > 1n ? { events, next: from } : { events };
   }
-
-  readonly #backwards = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
 
   /** One prepared statement per shape of filter (how many prefixes and types, whether a correlation id). */
   #backwardsStatement(opts: ReadBackwardsOptions) {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { decimalInteger } from '../cqrs/index.js';
 import type { EventStore, Position, RecordedEvent } from '../eventstore/index.js';
 import type { ProjectionStatusReader } from '../readmodel/index.js';
+import type { AdminOperation } from './admin.js';
 import { route } from './openapi-route.js';
 import { parseParams } from './request.js';
 
@@ -95,15 +96,7 @@ export const toAdminEvent = (event: RecordedEvent) => ({
  */
 export const registerAdminEventRoutes = (
   app: OpenAPIHono,
-  adminRoute: (config: {
-    method: 'get';
-    path: string;
-    operationId: string;
-    summary: string;
-    description?: string;
-    request?: unknown;
-    responses: Record<number, unknown>;
-  }) => Parameters<typeof route>[1],
+  adminRoute: AdminOperation,
   deps: AdminEventDeps,
 ): void => {
   const { store, statuses } = deps;

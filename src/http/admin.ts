@@ -157,6 +157,9 @@ const adminErrors = problemResponses({
 });
 const unknownProjection = problemResponses({ 404: 'No projection of that name' });
 
+/** An admin operation: tagged, behind the bearer token, with the admin problem responses. */
+export type AdminOperation = typeof admin;
+
 const admin = (config: {
   method: 'get' | 'post';
   path: string;

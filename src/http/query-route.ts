@@ -155,6 +155,7 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
           : undefined,
       );
       if (!deps.readModelReady()) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
+      const message = spec.toQuery({ params, query });
       if (spec.live && spec.version && deps.live && wantsEventStream(c)) {
         return answerLive(c, deps.live, {
           queries: deps.queries,
@@ -162,15 +163,13 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
           consistencyTimeoutMs: deps.consistencyTimeoutMs,
           projection: spec.version.projection,
           stream: spec.version.stream(params),
-          query: spec.toQuery({ params, query }),
+          query: message,
           version: spec.live.version,
           notFound: spec.notFound?.(params) ?? 'not found',
           read: (work) => readDeadline(work, READ_DEADLINE_MS),
         });
       }
       const read = deps.readModel.request();
-      const ask = () =>
-        readDeadline(deps.queries.ask(spec.toQuery({ params, query }), read), READ_DEADLINE_MS);
       let answer: R | null | undefined;
       if (requirements.size > 0) {
         try {
@@ -178,7 +177,7 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
           // deadline; the reads are the answer only if the checks pass, else the request waits and reads again.
           const checked = read.checkNow(requirements);
           if (checked !== undefined) {
-            const early = deps.queries.ask(spec.toQuery({ params, query }), read);
+            const early = deps.queries.ask(message, read);
             const [met, answered] = await readDeadline(Promise.all([checked, early]), READ_DEADLINE_MS);
             if (met) answer = answered as R | null;
           }
@@ -194,7 +193,8 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
           read.close(); // nothing more to hear for this request, whatever happened
         }
       }
-      if (answer === undefined) answer = (await ask()) as R | null;
+      if (answer === undefined)
+        answer = (await readDeadline(deps.queries.ask(message, read), READ_DEADLINE_MS)) as R | null;
       if (answer === null || answer === undefined) {
         throw new NotFound(spec.notFound?.(params) ?? 'not found');
       }

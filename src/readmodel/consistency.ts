@@ -1,10 +1,9 @@
 import type { ReadConnection, Redis, RedisCommands } from '../redis/index.js';
 import type { ReadModelKeys } from './keys.js';
-
-type GenerationKeys = ReturnType<ReadModelKeys['generation']>;
-
 import type { NotificationHub } from './notification-hub.js';
 import type { Notification } from './notifications.js';
+
+type GenerationKeys = ReturnType<ReadModelKeys['generation']>;
 
 export type Consistency = 'fresh' | 'stale';
 
@@ -157,16 +156,20 @@ export class ReadRequest implements ReadContext {
   private openKnown(projection: string): Session | undefined {
     const generation = this.access.knownGeneration(projection);
     if (generation === undefined) return undefined;
-    const connection = this.access.redis.readConnection(this.access.keys.active(projection));
-    const session = { projection, generation, connection, redis: connection.commands, keyOf: () => '' };
-    this.opened.set(projection, session);
-    return this.withGeneration(session, generation);
+    return this.opening(projection, this.connectionOf(projection), generation);
   }
 
   private async open(projection: string): Promise<Session> {
-    const { redis, keys } = this.access;
-    const connection = redis.readConnection(keys.active(projection));
+    const connection = this.connectionOf(projection);
     const generation = await this.access.activeGeneration(projection, connection.commands);
+    return this.opening(projection, connection, generation);
+  }
+
+  private connectionOf(projection: string): ReadConnection {
+    return this.access.redis.readConnection(this.access.keys.active(projection));
+  }
+
+  private opening(projection: string, connection: ReadConnection, generation: number): Session {
     const session = { projection, generation, connection, redis: connection.commands, keyOf: () => '' };
     this.opened.set(projection, session);
     return this.withGeneration(session, generation);

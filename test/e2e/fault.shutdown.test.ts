@@ -2,11 +2,12 @@
 // its request. Real processes, started as `npm start` where that is what a user runs.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/private-redis';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis';
 import { startServiceProcess } from '../support/service-process';
 
@@ -38,17 +39,6 @@ const isAlive = (pid: number): boolean => {
     return false;
   }
 };
-
-/** A port nothing listens on now. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 describe('stdout that stops being read', () => {
   it('given a log reader that pauses (a full pipe), when requests keep coming and then SIGTERM, then every request is answered and the service exits 0 within the bound', async () => {
