@@ -29,7 +29,8 @@ export const startServiceProcess = async (
   });
   const logs: ServiceProcess['logs'] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    // 'close', not 'exit': by then stdout is read to its end, so `logs` holds the last lines too.
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
