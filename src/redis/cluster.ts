@@ -8,7 +8,9 @@ import {
   nodeClient,
   nodeOptions,
   type RedisOptions,
+  replicaRead,
   within,
+  withoutWriteTimeout,
 } from './connection.js';
 import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline.js';
 import type { ReadConnection, Redis } from './redis.js';
@@ -97,7 +99,7 @@ export const clusterRedis = (
     clientFor: (address) => nodeClient(address, auth),
     refreshTopology: () => watches[0]?.refresh(),
   };
-  const primaryRead: ReadConnection = { commands: primary, replica: false };
+  const primaryRead: ReadConnection = { commands: withoutWriteTimeout(primary), replica: false };
   let next = 0;
   return {
     topology: 'cluster',
@@ -108,7 +110,7 @@ export const clusterRedis = (
       const ready = (shard?.replicas ?? []).filter((node) => node.client?.isReady === true);
       if (ready.length === 0) return primaryRead;
       next = (next + 1) % ready.length;
-      return { commands: ready[next]!.client!, replica: true };
+      return replicaRead(ready[next]!.client as RedisClientType);
     },
     publishCommand: 'SPUBLISH',
     runScript: (script, keys, args) => evalScript(sendToPrimary, script, keys, args),

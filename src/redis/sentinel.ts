@@ -1,5 +1,13 @@
 import { createSentinel } from 'redis';
-import { keepConnecting, nodeClient, nodeOptions, type RedisOptions, within } from './connection.js';
+import {
+  keepConnecting,
+  nodeClient,
+  nodeOptions,
+  type RedisOptions,
+  replicaRead,
+  within,
+  withoutWriteTimeout,
+} from './connection.js';
 import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline.js';
 import { NoReplicaAvailable } from './errors.js';
 import type { ReadConnection, Redis } from './redis.js';
@@ -24,7 +32,7 @@ export const sentinelRedis = (
     passthroughClientErrorEvents: true,
   });
   primary.on('error', (error: Error) => options.onError?.(error));
-  const primaryRead: ReadConnection = { commands: primary, replica: false };
+  const primaryRead: ReadConnection = { commands: withoutWriteTimeout(primary), replica: false };
   let replicas: SentinelReplicas | undefined;
   let closed = false;
   let connecting: Promise<void> | undefined;
@@ -46,7 +54,7 @@ export const sentinelRedis = (
     // With every replica gone (the last one was promoted), queries read the primary rather than fail.
     readConnection: () => {
       const replica = replicas?.pick();
-      return replica === undefined ? primaryRead : { commands: replica, replica: true };
+      return replica === undefined ? primaryRead : replicaRead(replica);
     },
     publishCommand: 'PUBLISH',
     runScript: (script, keys, args) => evalScript(sendToPrimary, script, keys, args),

@@ -1,5 +1,5 @@
 import { createClient, type RedisClientType } from 'redis';
-import { abandoner, nodeOptions, type RedisOptions, within } from './connection.js';
+import { abandoner, nodeOptions, type RedisOptions, within, withoutWriteTimeout } from './connection.js';
 import { boundedCommands, CALL_DEADLINE_MS, withDeadline } from './deadline.js';
 import type { ReadConnection, Redis, RedisNode } from './redis.js';
 import { evalScript, type RedisScript } from './scripts.js';
@@ -18,7 +18,7 @@ export const singleRedis = (url: string, options: RedisOptions): Redis => {
     subscriber.on('error', () => {}); // the main client reports connection errors
     return subscriber;
   };
-  const readConnection: ReadConnection = { commands: client, replica: false };
+  const readConnection: ReadConnection = { commands: withoutWriteTimeout(client), replica: false };
   return {
     topology: 'single',
     primary: boundedCommands(client, CALL_DEADLINE_MS, () => abandon(client)),
