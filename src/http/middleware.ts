@@ -161,7 +161,9 @@ export const refuseAmbiguousRequests: MiddlewareHandler = async (c, next) => {
     );
   }
   const url = c.req.url;
-  if (url.includes('?')) {
+  // One parameter (no `&`) cannot be repeated: only a query with several is parsed (a URL per request costs).
+  const query = url.indexOf('?');
+  if (query !== -1 && url.includes('&', query)) {
     const names = [...new URL(url).searchParams.keys()];
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated !== undefined) {

@@ -71,6 +71,10 @@ export type OrderSort = z.infer<typeof orderSortSchema>;
 const readViews = async (ctx: ReadContext, orderIds: string[]): Promise<OrderView[]> => {
   if (orderIds.length === 0) return [];
   const { keyOf, redis } = await ctx.projection(projectionNames.orderView);
+  if (orderIds.length === 1) {
+    const view = toOrderView(asHash(await redis.hGetAll(keyOf(orderViewKeys.order(orderIds[0]!)))));
+    return view === null ? [] : [view];
+  }
   const multi = orderIds.reduce((m, id) => m.hGetAll(keyOf(orderViewKeys.order(id))), redis.multi());
   const replies = await multi.exec();
   return replies.map((reply) => toOrderView(asHash(reply))).filter((view) => view !== null);
