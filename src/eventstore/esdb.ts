@@ -32,6 +32,7 @@ import type {
   Subscription,
 } from './event-store.js';
 import {
+  assertStreamName,
   DEFAULT_BACKWARDS_SCAN_LIMIT,
   EventStoreUnavailable,
   matchesBackwardsFilter,
@@ -83,6 +84,7 @@ export class EsdbEventStore implements EventStore {
     opts: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
     this.#assertOpen();
+    assertStreamName(stream);
     if (events.length === 0) throw new RangeError(`append to ${stream} needs at least one event`);
     const attempt = { stream, expected: opts.expectedRevision };
     try {

@@ -6,6 +6,15 @@ export type Position = bigint;
 export type StreamRevision = bigint;
 export type StreamName = string;
 
+/**
+ * Stores refuse an empty stream name (EventStoreDB does too), so no stream is named '': the read model
+ * keeps its own marks under that name beside stream versions (GENERATION_KEYS.streamVersionsFault).
+ */
+export const assertStreamName = (stream: unknown): void => {
+  if (typeof stream !== 'string' || stream === '')
+    throw new TypeError('stream name must be a non-empty string');
+};
+
 export type ExpectedRevision = StreamRevision | 'no_stream' | 'stream_exists' | 'any';
 
 export type EventMetadata = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AppendResult, ExpectedRevision, NewEvent, StreamName, StreamRevision } from './event-store.js';
-import { WrongExpectedVersion } from './event-store.js';
+import { assertStreamName, WrongExpectedVersion } from './event-store.js';
 import type { SqliteDatabase, Statements } from './sqlite-db.js';
 import { isStoreFailure, toUnavailable } from './sqlite-db.js';
 
@@ -94,6 +94,7 @@ const assertWellFormed = (events: NewEvent[]): void => {
 
 /** Checks the expectation and writes one append; must run inside a transaction (or savepoint). */
 const applyAppend = (statements: Statements, request: AppendRequest, recordedAt: number): Applied => {
+  assertStreamName(request.stream);
   assertWellFormed(request.events);
   const { stream, events, expectedRevision } = request;
   const current = currentRevisionOf(statements, stream);

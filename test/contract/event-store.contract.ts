@@ -113,6 +113,13 @@ const describeAppendContract = (ctx: ContractContext): void => {
       expect(await readAll(ctx.store.readStream(stream))).toHaveLength(1);
     });
 
+    it('given an empty stream name, when appending, then it is refused and nothing is written', async () => {
+      const head = await ctx.store.headPosition();
+      const refused = await rejectionOf(ctx.store.append('', [newEvent()], { expectedRevision: 'any' }));
+      expect(refused).toBeInstanceOf(TypeError);
+      expect(await ctx.store.headPosition()).toBe(head);
+    });
+
     it('given concurrent appends at the same expected revision, then exactly one wins', async () => {
       const stream = ctx.unique();
       await ctx.store.append(stream, [newEvent()], { expectedRevision: 'no_stream' });
