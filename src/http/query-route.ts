@@ -55,16 +55,25 @@ export interface QueryRouteSpec<P extends z.ZodObject | undefined, Q extends z.Z
   /** Projections the query reads: `?minPosition=` waits for each of them. */
   reads: string[];
   /** `?minVersion=` waits until this projection has applied the stream up to that revision. */
-  version?: { projection: string; stream: (params: Output<P>) => string };
+  version?: {
+    projection: string;
+    stream: (params: Output<P>) => string;
+    /**
+     * The answer's own revision of that stream, for an answer every event of the stream stamps (order-view's
+     * `version`): an answer at or past `minVersion` then speaks for itself, and a fresh read costs what a plain
+     * one does (no check is sent while the generation is known to be trusted). Also the `id:` of live messages.
+     */
+    of?: (result: R) => number;
+  };
   /** A null answer is a 404 with this detail. */
   notFound?: (params: Output<P>) => string;
   /** The answer's ETag (its version). */
   etag?: (result: R) => string | number;
   /**
    * `Accept: text/event-stream` gets the answer, then each newer version as it is projected (needs
-   * `version`: its notifications wake the stream). `version` here reads the answer's version: the `id:`.
+   * `version` with `of`: its notifications wake the stream, `of` is each message's `id:`).
    */
-  live?: { version: (result: R) => number };
+  live?: boolean;
   errors?: Record<number, string>;
 }
 
@@ -110,6 +119,13 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
     ...(spec.version ? { minVersion: minVersionField } : {}),
   };
   const consistency = z.object(consistencyFields);
+  const answerVersion = spec.version?.of;
+  /** The projection whose answer speaks for itself (see `version.of`). */
+  const speaksFor = answerVersion === undefined ? undefined : spec.version?.projection;
+  if (spec.live && answerVersion === undefined)
+    throw new Error(
+      `${spec.path}: a live query needs version.of (the answer's version is each message's id)`,
+    );
   route(
     app,
     {
@@ -156,7 +172,7 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
       );
       if (!deps.readModelReady()) throw new ServiceUnavailable('the read model (Redis) is unavailable', 1);
       const message = spec.toQuery({ params, query });
-      if (spec.live && spec.version && deps.live && wantsEventStream(c)) {
+      if (spec.live && spec.version && answerVersion && deps.live && wantsEventStream(c)) {
         return answerLive(c, deps.live, {
           queries: deps.queries,
           readModel: deps.readModel,
@@ -164,7 +180,7 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
           projection: spec.version.projection,
           stream: spec.version.stream(params),
           query: message,
-          version: spec.live.version,
+          version: answerVersion,
           notFound: spec.notFound?.(params) ?? 'not found',
           read: (work) => readDeadline(work, READ_DEADLINE_MS),
         });
@@ -172,7 +188,20 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
       const read = deps.readModel.request();
       let answer: R | null | undefined;
       if (requirements.size > 0) {
-        try {
+        if (
+          minVersion !== undefined &&
+          minPosition === undefined &&
+          answerVersion !== undefined &&
+          speaksFor !== undefined &&
+          read.answerSpeaksFor(speaksFor)
+        ) {
+          // The answer carries its version and the generation is trusted: the read is the check.
+          const answered = (await readDeadline(
+            deps.queries.ask(message, read),
+            READ_DEADLINE_MS,
+          )) as R | null;
+          if (answered !== null && answerVersion(answered) >= minVersion) answer = answered;
+        } else {
           // Already fresh (the common case): the checks and the query's reads in one round trip, under one
           // deadline; the reads are the answer only if the checks pass, else the request waits and reads again.
           const checked = read.checkNow(requirements);
@@ -181,16 +210,11 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
             const [met, answered] = await readDeadline(Promise.all([checked, early]), READ_DEADLINE_MS);
             if (met) answer = answered as R | null;
           }
-          if (answer !== undefined) c.header('X-Consistency', 'fresh');
-          else {
-            const waited = read.waitFor(requirements, deps.consistencyTimeoutMs);
-            c.header(
-              'X-Consistency',
-              await readDeadline(waited, deps.consistencyTimeoutMs + READ_DEADLINE_MS),
-            );
-          }
-        } finally {
-          read.close(); // nothing more to hear for this request, whatever happened
+        }
+        if (answer !== undefined) c.header('X-Consistency', 'fresh');
+        else {
+          const waited = read.waitFor(requirements, deps.consistencyTimeoutMs);
+          c.header('X-Consistency', await readDeadline(waited, deps.consistencyTimeoutMs + READ_DEADLINE_MS));
         }
       }
       if (answer === undefined)

@@ -116,10 +116,14 @@ export const orderRoutes = (r: RouteBuilder): void => {
     toQuery: ({ params }) => ({ type: 'GetOrderById', params: { orderId: params.id } }),
     response: OrderViewSchema,
     reads: [projectionNames.orderView],
-    version: { projection: projectionNames.orderView, stream: (params) => orderStream(params.id) },
+    version: {
+      projection: projectionNames.orderView,
+      stream: (params) => orderStream(params.id),
+      of: (view) => view.version,
+    },
     notFound: (params) => `order ${params.id} does not exist`,
     etag: (view) => view.version,
-    live: { version: (view) => view.version },
+    live: true,
   });
   r.query({
     path: '/customers/{customerId}/orders',

@@ -1,6 +1,6 @@
 import type { ReadConnection, Redis, RedisCommands } from '../redis/index.js';
-import type { ReadModelKeys } from './keys.js';
-import type { NotificationHub } from './notification-hub.js';
+import { GENERATION_KEYS, type ReadModelKeys } from './keys.js';
+import type { HubMark, NotificationHub } from './notification-hub.js';
 import type { Notification } from './notifications.js';
 
 type GenerationKeys = ReturnType<ReadModelKeys['generation']>;
@@ -9,6 +9,8 @@ export type Consistency = 'fresh' | 'stale';
 
 /** How long a cached active generation is trusted without a notification (a missed flip heals by then). */
 const GENERATION_CACHE_MS = 1000;
+/** A wait after a failed checkNow that has heard nothing it needs by then looks at Redis once (see waitFor). */
+const UNHEARD_LOOK_MS = 100;
 /** Longest pause between checks of a replica that a notification says is about to have the data. */
 const REPLICA_RECHECK_MAX_MS = 50;
 
@@ -32,12 +34,6 @@ export interface ReadContext {
   projection(name: string): Promise<ProjectionReadTarget>;
 }
 
-interface Heard {
-  notifications: Notification[];
-  readonly reconnected: boolean;
-  stop(): void;
-}
-
 interface Session extends ProjectionReadTarget {
   projection: string;
   generation: number;
@@ -58,12 +54,41 @@ export class ReadModelAccess {
   ) {
     hub.listen((notification) => {
       if (notification.kind === 'flipped') this.remember(notification.projection, notification.generation);
+      if (notification.kind === 'untrusted')
+        this.learnTrust(notification.projection, notification.generation, false);
     });
   }
 
   /** Called when notifications may have been missed. */
   forgetGenerations(): void {
     this.generations.clear();
+    this.trustedAt.clear();
+    this.untrusted.clear();
+  }
+
+  /** Per projection: the generation a check last found without a fault mark, and when. */
+  private readonly trustedAt = new Map<string, { generation: number; at: number }>();
+  /** Generations (`projection/generation`) seen marked: never trusted again here (a lagging replica may not show it yet). */
+  private readonly untrusted = new Set<string>();
+
+  /** What a check read of a generation's fault mark, or an `untrusted` notification. */
+  learnTrust(projection: string, generation: number, trusted: boolean): void {
+    const key = `${projection}/${generation}`;
+    if (!trusted) {
+      this.untrusted.add(key);
+      if (this.trustedAt.get(projection)?.generation === generation) this.trustedAt.delete(projection);
+    } else if (!this.untrusted.has(key)) {
+      this.trustedAt.set(projection, { generation, at: Date.now() });
+    }
+  }
+
+  /**
+   * True when a check found `generation` without a fault mark within the last second and no mark was heard of
+   * since (the mark's notification arrives at once; a missed one, like a missed flip, heals within the second).
+   */
+  trusts(projection: string, generation: number): boolean {
+    const seen = this.trustedAt.get(projection);
+    return seen !== undefined && seen.generation === generation && Date.now() - seen.at < GENERATION_CACHE_MS;
   }
 
   private readonly keysOf = new Map<string, { generation: number; keys: GenerationKeys; active: string }>();
@@ -186,8 +211,14 @@ export class ReadRequest implements ReadContext {
    * are met; undefined when a check cannot be sent at once (a projection's generation is not known yet).
    * The reads a query makes after this call go out after the checks on the same connections, and one
    * connection keeps the order, so when this answers true they saw at least what was checked: a view that is
-   * already fresh costs one round trip, not two. False (a requirement not met, a generation flipped meanwhile)
+   * already fresh costs one round trip, not two. False (a requirement not met, or the generation not trusted)
    * means: wait with `waitFor`, then read again.
+   *
+   * Each check is one HMGET of the hash that holds what it compares and the generation's fault mark (see
+   * `quickCheck`); the active pointer is not read here. The generation is the one a plain read would use (known
+   * from a flip notification or read within the last second); a check that passes on it proves the reads
+   * after it on that generation reflect the requirement, even if a flip is on its way. One that fails is
+   * looked at again by `waitFor`, whose check reads the active pointer too.
    */
   checkNow(requirements: Map<string, Requirement>): Promise<boolean> | undefined {
     const sessions: Session[] = [];
@@ -197,64 +228,45 @@ export class ReadRequest implements ReadContext {
       if (!this.sessions.has(projection)) this.sessions.set(projection, Promise.resolve(session));
       sessions.push(session);
     }
-    // What arrives from now on is kept, so a wait after a failed check needs no second look at Redis.
-    const heard = this.hear();
-    const checks = sessions.map((session) =>
-      this.checkOn(session, requirements.get(session.projection) as Requirement),
-    );
-    const all =
-      checks.length === 1
-        ? checks[0]!.then((met) => met === true)
-        : Promise.all(checks).then((each) => each.every((met) => met === true));
-    return all.then(
-      (met) => {
-        if (met || this.closed) heard.stop();
-        else this.heard = heard;
-        return met;
-      },
-      (error: unknown) => {
-        heard.stop();
-        throw error;
-      },
-    );
+    // What arrives from now on stands in for a second look, should a check fail (see waitFor).
+    this.checkedAt = this.access.hub.mark();
+    const checks: Array<Promise<boolean>> = [];
+    for (const session of sessions) {
+      quickCheck(this.access, session, requirements.get(session.projection) as Requirement, checks);
+    }
+    return checks.length === 1 ? checks[0]! : Promise.all(checks).then((each) => each.every((met) => met));
   }
 
-  /** Notifications (and re-subscriptions) since a check that found a requirement not met yet. */
-  private heard: Heard | undefined;
-  private closed = false;
-
-  /** The request is answered: stop keeping notifications for it (a check answered late, after a deadline). */
-  close(): void {
-    this.closed = true;
-    this.heard?.stop();
-    this.heard = undefined;
+  /**
+   * For a query whose answer carries its own version of the stream a requirement names (every event of the
+   * stream stamps it): true when the answer may speak for itself, that is when the projection's generation is
+   * known without asking Redis and trusted (see `ReadModelAccess.trusts`). Then no check is sent: an answer at
+   * or past the version asked for reflects it; one behind it (or none) means: wait with `waitFor`, then read
+   * again. False: send the checks (`checkNow`).
+   */
+  answerSpeaksFor(projection: string): boolean {
+    const session = this.opened.get(projection) ?? this.openKnown(projection);
+    if (session === undefined || !this.access.trusts(projection, session.generation)) return false;
+    if (!this.sessions.has(projection)) this.sessions.set(projection, Promise.resolve(session));
+    this.checkedAt = this.access.hub.mark(); // the read stands in for the check: a wait replays from here
+    return true;
   }
 
-  private hear(): Heard {
-    const { hub } = this.access;
-    const notifications: Notification[] = [];
-    const reconnectsBefore = hub.reconnects;
-    const stop = hub.listen((notification) => notifications.push(notification));
-    return {
-      notifications,
-      get reconnected() {
-        return hub.reconnects !== reconnectsBefore;
-      },
-      stop,
-    };
-  }
+  /** The hub when checkNow sent its checks: a wait after them needs only what arrived since. */
+  private checkedAt: HubMark | undefined;
 
   /**
    * Waits until every projection named reflects its requirement, or the timeout: `fresh` or `stale`.
    * Woken by the projectors' notifications, never by polling, except for the short re-checks of a replica
-   * that a notification says is about to have what the wait needs.
+   * that a notification says is about to have what the wait needs, and one look after UNHEARD_LOOK_MS when
+   * checkNow (which does not read the active pointer) stood in for the first look.
    */
   waitFor(requirements: Map<string, Requirement>, timeoutMs: number): Promise<Consistency> {
     const { hub } = this.access;
     const pending = new Map(requirements);
-    // After checkNow found these not met: what was heard since then stands in for the first look.
-    const heard = this.heard;
-    this.heard = undefined;
+    // After checkNow found these not met: what the hub received since its checks stands in for a first look.
+    const checkedAt = this.checkedAt;
+    this.checkedAt = undefined;
     return new Promise<Consistency>((resolve, reject) => {
       let settled = false;
       const timers = new Set<NodeJS.Timeout>();
@@ -314,12 +326,16 @@ export class ReadRequest implements ReadContext {
         for (const projection of pending.keys()) recheck(projection, 0, () => {});
       });
       later(timeoutMs, () => finish('stale'));
-      if (heard === undefined || heard.reconnected) {
+      const missed = checkedAt === undefined ? undefined : hub.since(checkedAt);
+      if (missed === undefined) {
         for (const projection of pending.keys()) recheck(projection);
-      }
-      if (heard !== undefined) {
-        heard.stop();
-        for (const notification of heard.notifications) onNotification(notification);
+      } else {
+        for (const notification of missed) onNotification(notification);
+        // The check did not read the active pointer: a request on a generation that was flipped away without
+        // its hearing (a restore or failover took the pointer back) would hear nothing for it. One look soon.
+        later(UNHEARD_LOOK_MS, () => {
+          for (const projection of pending.keys()) recheck(projection, 0, () => {});
+        });
       }
     });
   }
@@ -330,6 +346,7 @@ export class ReadRequest implements ReadContext {
    */
   private reachedBy(notification: Notification, requirement: Requirement, generation: number) {
     if (notification.kind === 'flipped') return undefined;
+    if (notification.kind === 'untrusted') return false; // nothing is fresh from it; a flip will say more
     if (notification.generation !== generation) return false; // a rebuild's batch, or a flip not seen yet
     if (requirement.position !== undefined && BigInt(notification.position) < requirement.position)
       return false;
@@ -377,7 +394,9 @@ export class ReadRequest implements ReadContext {
       return 'flipped';
     }
     const [position, fault] = checkpoint;
-    if (fault !== null && fault !== undefined) return false;
+    const trusted = fault === null || fault === undefined;
+    this.access.learnTrust(session.projection, generation, trusted);
+    if (!trusted) return false;
     if (requirement.position !== undefined && BigInt(position ?? '0') < requirement.position) return false;
     if (requirement.stream !== undefined) {
       if (version === null || version === undefined || BigInt(version) < requirement.stream.revision)
@@ -386,3 +405,45 @@ export class ReadRequest implements ReadContext {
     return true;
   }
 }
+
+/**
+ * Sends the checks of one requirement on the session's connection, each a single HMGET: a stream's version
+ * with the stream-versions hash's fault field, a position with the checkpoint's `fault`. No MULTI around
+ * them: what they compare only grows while the generation is trusted, so two that pass one after the other
+ * both hold at the second (a Redis taken back in time can undo a check before the reads after it either way).
+ */
+const quickCheck = (
+  access: ReadModelAccess,
+  session: Session,
+  requirement: Requirement,
+  into: Array<Promise<boolean>>,
+): void => {
+  const { projection, generation } = session;
+  const { keys } = access.generationKeys(projection, generation);
+  /** Whether the generation is trusted (no fault mark), remembered for reads whose answer speaks for itself. */
+  const trusted = (fault: string | null | undefined): boolean => {
+    const trusted = fault === null || fault === undefined;
+    access.learnTrust(projection, generation, trusted);
+    return trusted;
+  };
+  if (requirement.stream !== undefined) {
+    const { revision } = requirement.stream;
+    const fields = [requirement.stream.name, GENERATION_KEYS.streamVersionsFault];
+    into.push(
+      session.redis
+        .hmGet(keys.streamVersions, fields)
+        .then(([version, fault]) => trusted(fault) && atLeast(version, revision)),
+    );
+  }
+  if (requirement.position !== undefined) {
+    const { position } = requirement;
+    into.push(
+      session.redis
+        .hmGet(keys.checkpoint, ['position', 'fault'])
+        .then(([stored, fault]) => trusted(fault) && atLeast(stored ?? '0', position)),
+    );
+  }
+};
+
+const atLeast = (stored: string | null | undefined, required: bigint): boolean =>
+  stored !== null && stored !== undefined && BigInt(stored) >= required;

@@ -14,7 +14,7 @@ export {
   requestRebuild,
   unlinkGeneration,
 } from './generations.js';
-export { type ReadModelKeys, readModelKeys } from './keys.js';
+export { GENERATION_KEYS, type ReadModelKeys, readModelKeys } from './keys.js';
 export { LiveViews, type ViewChanged } from './live-views.js';
 export { NotificationHub } from './notification-hub.js';
 export {

@@ -7,6 +7,11 @@ import { generationPrefix, projectionKey } from './projection.js';
 export const GENERATION_KEYS = {
   checkpoint: '_checkpoint',
   streamVersions: '_streams',
+  /**
+   * Field of the stream-versions hash that repeats the checkpoint's `fault` (no stream is named ''), so a
+   * read-your-writes check reads a stream's version and whether the generation is trusted in one HMGET.
+   */
+  streamVersionsFault: '',
   /** Redis stream of parked entries: events whose handler kept failing, the events held behind them, refused writes. */
   parked: '_parked',
   /** Hash: stream → position of its first parked event. Later events of that stream are held behind it. */
@@ -39,7 +44,10 @@ export const readModelKeys = (redisPrefix: string) => ({
       base,
       /** Hash: position (checkpoint), recordedAt of the newest applied event (ms), appliedAt (ms). */
       checkpoint: base + GENERATION_KEYS.checkpoint,
-      /** Hash: stream → revision of the newest event of that stream this generation applied. */
+      /**
+       * Hash: stream → revision of the newest event of that stream this generation applied; and, once the
+       * generation is untrusted, the checkpoint's `fault` again under GENERATION_KEYS.streamVersionsFault.
+       */
       streamVersions: base + GENERATION_KEYS.streamVersions,
       parked: base + GENERATION_KEYS.parked,
       parkedStreams: base + GENERATION_KEYS.parkedStreams,

@@ -5,6 +5,14 @@ export type NotificationListener = (notification: Notification) => void;
 
 /** How long start() waits for the first subscription before it lets start-up go on without it. */
 const START_WAIT_MS = 2000;
+/** How many of the latest notifications the hub keeps, for a reader that asks what came since a mark. */
+const KEPT = 1024;
+
+/** Where the hub was at one moment: what a reader compares against later (see `since`). */
+export interface HubMark {
+  received: number;
+  reconnects: number;
+}
 
 /**
  * One subscription per process (one connection per node that carries a projection's channel), fanned out in
@@ -19,6 +27,9 @@ export class NotificationHub {
   private readonly reconnectListeners = new Set<() => void>();
   private resubscriptions = 0;
   private subscription: RedisSubscription | undefined;
+  /** The latest KEPT notifications, a ring: notification n (counting from 0) is at n % KEPT. */
+  private readonly kept: Notification[] = [];
+  private received = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -70,6 +81,22 @@ export class NotificationHub {
     return this.resubscriptions;
   }
 
+  /** Now, to ask later what arrived since (costs nothing: no listener to add and remove). */
+  mark(): HubMark {
+    return { received: this.received, reconnects: this.resubscriptions };
+  }
+
+  /**
+   * The notifications received since `mark`, oldest first; undefined when some may be missing: the subscriber
+   * re-subscribed meanwhile (messages are lost while it is away), or more arrived than the hub keeps.
+   */
+  since(mark: HubMark): Notification[] | undefined {
+    if (mark.reconnects !== this.resubscriptions || this.received - mark.received > KEPT) return undefined;
+    const missed: Notification[] = [];
+    for (let n = mark.received; n < this.received; n++) missed.push(this.kept[n % KEPT]!);
+    return missed;
+  }
+
   get waiting(): number {
     return this.listeners.size;
   }
@@ -87,6 +114,8 @@ export class NotificationHub {
   private dispatch(message: string): void {
     const notification = decodeNotification(message);
     if (notification === undefined) return;
+    this.kept[this.received % KEPT] = notification;
+    this.received += 1;
     for (const listener of this.listeners) listener(notification);
   }
 }

@@ -9,7 +9,11 @@ export type Notification =
       /** stream → revision for the streams the batch touched; absent when there were too many to list. */
       streams?: Record<string, string>;
     }
-  | { kind: 'flipped'; projection: string; generation: number };
+  | { kind: 'flipped'; projection: string; generation: number }
+  /** The generation was marked not to be trusted (see GenerationUntrusted): nothing is fresh from it. */
+  | { kind: 'untrusted'; projection: string; generation: number };
+
+const KINDS = new Set<string>(['applied', 'flipped', 'untrusted']);
 
 /** Past this many streams a notification says "re-check" instead of listing them: messages stay small. */
 export const MAX_LISTED_STREAMS = 200;
@@ -19,7 +23,8 @@ export const encodeNotification = (notification: Notification): string => JSON.s
 export const decodeNotification = (message: string): Notification | undefined => {
   try {
     const value = JSON.parse(message) as Notification;
-    return value && typeof value.projection === 'string' ? value : undefined;
+    // A kind this release does not know (published by a newer one) is no news to it.
+    return value && typeof value.projection === 'string' && KINDS.has(value.kind) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../eventstore/index.js';
 import type { Redis } from '../redis/index.js';
 import { unlinkGeneration } from './generations.js';
-import type { ReadModelKeys } from './keys.js';
+import { GENERATION_KEYS, type ReadModelKeys } from './keys.js';
 import type { Lease } from './lease.js';
+import { encodeNotification } from './notifications.js';
 import { replayDoneScript } from './parked.js';
 import type { Projection } from './projection.js';
 import { Projector } from './projector.js';
@@ -187,11 +188,21 @@ export const startProjector = (
     ...(onFailure ? { onFailure } : {}),
     onLeaseLost: () => lease.drop(),
     // Marked in Redis, so no read-your-writes wait answers fresh from it, in any process.
+    // Also completes the mark of a generation an older release marked in its checkpoint only: a stored fault
+    // halts the projector at start, which lands here.
     onUntrusted: async (why) => {
+      const { checkpoint, streamVersions } = keys.generation(projection.name, generation);
       await redis.runScript(
         markFaultScript,
-        [keys.lease(projection.name), keys.generation(projection.name, generation).checkpoint],
-        [lease.token, why],
+        [keys.lease(projection.name), checkpoint, streamVersions],
+        [
+          lease.token,
+          why,
+          GENERATION_KEYS.streamVersionsFault,
+          keys.notifications(projection.name),
+          encodeNotification({ kind: 'untrusted', projection: projection.name, generation }),
+          redis.publishCommand,
+        ],
       );
     },
   }).start();

@@ -79,11 +79,16 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return redis.call('PEXPIRE', KEYS[1], ARGV[1])`);
 
 /**
- * KEYS: 1 lease, 2 the generation's checkpoint hash. ARGV: 1 lease token, 2 why.
+ * KEYS: 1 lease, 2 the generation's checkpoint hash, 3 its stream-versions hash. ARGV: 1 lease token, 2 why,
+ * 3 the stream-versions hash's fault field, 4 channel, 5 message (an `untrusted` notification), 6 publish command.
  * Marks a generation as not to be trusted (its checkpoint is ahead of the event store): a read-your-writes wait
- * never answers `fresh` from it, and a rebuild may replace it whatever its checkpoint says.
+ * never answers `fresh` from it, and a rebuild may replace it whatever its checkpoint says. The mark is in both
+ * hashes, so a check of a position and a check of a stream version each read it with what they compare, and
+ * every process hears of it at once (a process that trusted the generation stops answering fresh from it).
  */
 export const markFaultScript = luaScript(`#!lua flags=allow-oom
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'fault', ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[2])
+redis.call(ARGV[6], ARGV[4], ARGV[5])
 return 1`);

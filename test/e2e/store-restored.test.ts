@@ -1,8 +1,10 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { orderProjections as allProjections } from '../../src/orders';
+import { GENERATION_KEYS, readModelKeys } from '../../src/readmodel';
 import { json, validOrder } from '../support/app';
 import { adminRows, readiness } from '../support/ops-probes';
 import { eventually } from '../support/projector-harness';
@@ -67,6 +69,25 @@ describe('an event store restored from an older backup while Redis keeps the rea
     expect(
       service.logs.some((l) => typeof l === 'object' && l.level === 50 && l.cause === 'store-behind'),
     ).toBe(true);
+
+    // The kept order's version is in every generation: only the mark says the generation is not to be trusted.
+    expect(await freshly(kept)).toBe('stale');
+    // A mark an older release made (in the checkpoint only) is completed when a projector starts on it again.
+    await service.kill('SIGTERM');
+    const plain = createClient({ url: TEST_REDIS_URL });
+    await plain.connect();
+    const streamVersions = NAMES.map((name) => readModelKeys(prefix).generation(name, 1).streamVersions);
+    for (const key of streamVersions)
+      expect(await plain.hDel(key, GENERATION_KEYS.streamVersionsFault)).toBe(1);
+    service = await startServiceProcess(env);
+    await eventually(
+      async () =>
+        Promise.all(streamVersions.map((key) => plain.hExists(key, GENERATION_KEYS.streamVersionsFault))),
+      (marked) => marked.every(Boolean),
+      { what: 'every generation marked in its stream versions again', timeoutMs: 10_000 },
+    );
+    plain.destroy();
+    expect(await freshly(kept)).toBe('stale');
 
     // A new order reuses a position the read model has already passed: nothing may call it fresh.
     const after = await place('c-after');
