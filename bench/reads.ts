@@ -60,8 +60,12 @@ const row = ({ label, result: r }: TargetRun) => ({
   errors: fmtInt(r.errors),
 });
 
-/** Rounds of the three loads, taken in turn, so a noisy minute of the shared machine hits all of them. */
-const ROUNDS = 2;
+/**
+ * Rounds of the three loads, taken in turn, so a noisy stretch of the shared machine hits all of them: many
+ * short rounds spread it more evenly than a few long ones.
+ */
+const ROUNDS = 6;
+const ROUND_S = 5;
 const LATENCY_S = 5;
 
 export const readsBench: Bench = {
@@ -70,10 +74,11 @@ export const readsBench: Bench = {
   inDefault: true,
   run: async (args) => {
     const connections = args.connections ?? 32;
-    const duration = args.duration ?? 10;
+    const duration = args.duration ?? ROUND_S;
+    const rounds = args.rounds ?? ROUNDS;
     say(
       `${ORDERS} orders placed, then GET /orders/{id} over them round-robin; autocannon, ${WARMUP_S} s warm-up, then ` +
-        `${ROUNDS} rounds of ${duration} s per load, the loads in turn; ${connections} connections. Then one connection, ` +
+        `${rounds} rounds of ${duration} s per load, the loads in turn; ${connections} connections. Then one connection, ` +
         `one request at a time, ${LATENCY_S} s each, timed with the high-resolution clock. Service ROLE=api, ` +
         `LOG_LEVEL=${args.logLevel}, reading the views a ROLE=all service projected into the same Redis.`,
     );
@@ -106,7 +111,7 @@ export const readsBench: Bench = {
       try {
         note(`reads: the service at ${ours.url}, the minimal read at ${minimal.url}`);
         for (const load of loads) await readOrders(load.url, ids, connections, WARMUP_S, load.query);
-        for (let round = 1; round <= ROUNDS; round++) {
+        for (let round = 1; round <= rounds; round++) {
           for (const load of loads) {
             const result = await readOrders(load.url, ids, connections, duration, load.query);
             runs.push({ label: `${load.label} (round ${round})`, result });

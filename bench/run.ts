@@ -39,7 +39,8 @@ const usage = () =>
     ),
     '',
     'options: --events N, --batch-size N, --repeat N (projection, rebuild); --minutes N, --rate N (soak);',
-    '         --duration S, --connections N (commands, mixed); --log-level L (the service under test;',
+    '         --duration S, --connections N (commands, mixed, reads); --rounds N (reads: the loads taken in',
+    '         turn N times); --log-level L (the service under test;',
     '         default info); --profile (CPU profile of the process under test, summarized at the end)',
   ].join('\n');
 
@@ -57,6 +58,7 @@ const parseArgs = (argv: string[]): { names: string[]; args: BenchArgs } => {
     else if (arg === '--events') args.events = numberAfter(i++, arg);
     else if (arg === '--batch-size') args.batchSize = numberAfter(i++, arg);
     else if (arg === '--repeat') args.repeat = numberAfter(i++, arg);
+    else if (arg === '--rounds') args.rounds = numberAfter(i++, arg);
     else if (arg === '--minutes') args.minutes = numberAfter(i++, arg);
     else if (arg === '--duration') args.duration = numberAfter(i++, arg);
     else if (arg === '--connections') args.connections = numberAfter(i++, arg);

@@ -12,6 +12,8 @@ export interface BenchArgs {
   batchSize?: number;
   /** Runs of each measurement of ours, best one compared (projection; rebuild's one-projection phase). */
   repeat?: number;
+  /** How many times the loads of a comparison are taken in turn (reads). */
+  rounds?: number;
   /** Soak length. */
   minutes?: number;
   /** Seconds of load per target (commands, mixed). */
