@@ -45,7 +45,12 @@ export const inventoryRoutes = (r: RouteBuilder): void => {
     toQuery: ({ params }) => ({ type: 'GetStock', params: { sku: params.sku } }),
     response: StockViewSchema,
     reads: [STOCK_LEVELS],
-    version: { projection: STOCK_LEVELS, stream: (params) => stockStream(params.sku) },
+    // The view carries the stream's revision (every event stamps it): a fresh read needs no check of its own.
+    version: {
+      projection: STOCK_LEVELS,
+      stream: (params) => stockStream(params.sku),
+      of: (view) => view.version,
+    },
     notFound: (params) => `nothing of ${params.sku} was ever reserved`,
     etag: (view) => view.version,
   });
