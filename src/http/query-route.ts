@@ -120,8 +120,6 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
   };
   const consistency = z.object(consistencyFields);
   const answerVersion = spec.version?.of;
-  /** The projection whose answer speaks for itself (see `version.of`). */
-  const speaksFor = answerVersion === undefined ? undefined : spec.version?.projection;
   if (spec.live && answerVersion === undefined)
     throw new Error(
       `${spec.path}: a live query needs version.of (the answer's version is each message's id)`,
@@ -191,9 +189,9 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
         if (
           minVersion !== undefined &&
           minPosition === undefined &&
+          spec.version !== undefined &&
           answerVersion !== undefined &&
-          speaksFor !== undefined &&
-          read.answerSpeaksFor(speaksFor)
+          read.answerSpeaksFor(spec.version.projection)
         ) {
           // The answer carries its version and the generation is trusted: the read is the check.
           const answered = (await readDeadline(

@@ -82,6 +82,13 @@ export class ReadModelAccess {
     }
   }
 
+  /** Whether a fault mark a check read says the generation is trusted (none), remembered (see `trusts`). */
+  trustedBy(projection: string, generation: number, fault: string | null | undefined): boolean {
+    const trusted = fault === null || fault === undefined;
+    this.learnTrust(projection, generation, trusted);
+    return trusted;
+  }
+
   /**
    * True when a check found `generation` without a fault mark within the last second and no mark was heard of
    * since (the mark's notification arrives at once; a missed one, like a missed flip, heals within the second).
@@ -177,6 +184,14 @@ export class ReadRequest implements ReadContext {
     return session;
   }
 
+  /** The request's session of a projection, opened at once if its generation is known without asking Redis. */
+  private knownSession(projection: string): Session | undefined {
+    const session = this.opened.get(projection) ?? this.openKnown(projection);
+    if (session !== undefined && !this.sessions.has(projection))
+      this.sessions.set(projection, Promise.resolve(session));
+    return session;
+  }
+
   /** A session opened at once, when the active generation is known without asking Redis. */
   private openKnown(projection: string): Session | undefined {
     const generation = this.access.knownGeneration(projection);
@@ -223,9 +238,8 @@ export class ReadRequest implements ReadContext {
   checkNow(requirements: Map<string, Requirement>): Promise<boolean> | undefined {
     const sessions: Session[] = [];
     for (const projection of requirements.keys()) {
-      const session = this.opened.get(projection) ?? this.openKnown(projection);
+      const session = this.knownSession(projection);
       if (session === undefined) return undefined;
-      if (!this.sessions.has(projection)) this.sessions.set(projection, Promise.resolve(session));
       sessions.push(session);
     }
     // What arrives from now on stands in for a second look, should a check fail (see waitFor).
@@ -245,9 +259,8 @@ export class ReadRequest implements ReadContext {
    * again. False: send the checks (`checkNow`).
    */
   answerSpeaksFor(projection: string): boolean {
-    const session = this.opened.get(projection) ?? this.openKnown(projection);
+    const session = this.knownSession(projection);
     if (session === undefined || !this.access.trusts(projection, session.generation)) return false;
-    if (!this.sessions.has(projection)) this.sessions.set(projection, Promise.resolve(session));
     this.checkedAt = this.access.hub.mark(); // the read stands in for the check: a wait replays from here
     return true;
   }
@@ -394,9 +407,7 @@ export class ReadRequest implements ReadContext {
       return 'flipped';
     }
     const [position, fault] = checkpoint;
-    const trusted = fault === null || fault === undefined;
-    this.access.learnTrust(session.projection, generation, trusted);
-    if (!trusted) return false;
+    if (!this.access.trustedBy(session.projection, generation, fault)) return false;
     if (requirement.position !== undefined && BigInt(position ?? '0') < requirement.position) return false;
     if (requirement.stream !== undefined) {
       if (version === null || version === undefined || BigInt(version) < requirement.stream.revision)
@@ -420,12 +431,7 @@ const quickCheck = (
 ): void => {
   const { projection, generation } = session;
   const { keys } = access.generationKeys(projection, generation);
-  /** Whether the generation is trusted (no fault mark), remembered for reads whose answer speaks for itself. */
-  const trusted = (fault: string | null | undefined): boolean => {
-    const trusted = fault === null || fault === undefined;
-    access.learnTrust(projection, generation, trusted);
-    return trusted;
-  };
+  const trusted = (fault: string | null | undefined) => access.trustedBy(projection, generation, fault);
   if (requirement.stream !== undefined) {
     const { revision } = requirement.stream;
     const fields = [requirement.stream.name, GENERATION_KEYS.streamVersionsFault];
