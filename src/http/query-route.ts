@@ -1,25 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { decimalInteger, NotFound, type Query, type QueryBus, ServiceUnavailable } from '../cqrs/index.js';
+import { NotFound, type Query, type QueryBus, ServiceUnavailable } from '../cqrs/index.js';
 import { withDeadline } from '../deadline/index.js';
 import type { ReadContext, ReadModelAccess, Requirement } from '../readmodel/index.js';
 import { RedisDeadlineExceeded } from '../redis/index.js';
+import { consistencyParams } from './consistency-params.js';
 import { answerLive, type LiveDeps, wantsEventStream } from './live-answer.js';
 import { type Operation, problemResponses, publicOperation, route } from './openapi-route.js';
 import { parseParams } from './request.js';
-
-const minPositionField = z
-  .string()
-  .regex(/^\d{1,20}$/, 'must be a position as a decimal string')
-  .optional()
-  .meta({
-    description:
-      'Wait (up to CONSISTENCY_TIMEOUT_MS) until every projection read has processed this position.',
-  });
-const minVersionField = decimalInteger({ min: 0, max: Number.MAX_SAFE_INTEGER })
-  .optional()
-  .meta({ description: 'Wait (up to CONSISTENCY_TIMEOUT_MS) until the answer reflects this version.' });
 
 const consistencyHeader = {
   'X-Consistency': {
@@ -114,11 +103,7 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
   deps: QueryRouteDeps,
   spec: QueryRouteSpec<P, Q, R>,
 ): void => {
-  const consistencyFields = {
-    minPosition: minPositionField,
-    ...(spec.version ? { minVersion: minVersionField } : {}),
-  };
-  const consistency = z.object(consistencyFields);
+  const consistency = consistencyParams(spec.version !== undefined);
   const answerVersion = spec.version?.of;
   if (spec.live && answerVersion === undefined)
     throw new Error(
@@ -132,7 +117,7 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
       ...publicOperation(spec, 'Queries'),
       request: {
         ...(spec.params ? { params: spec.params } : {}),
-        query: z.object({ ...(spec.query?.shape ?? {}), ...consistencyFields }),
+        query: z.object({ ...(spec.query?.shape ?? {}), ...consistency.fields }),
       },
       responses: {
         200: {
@@ -157,10 +142,7 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
       const params = (spec.params ? parseParams(spec.params, c.req.param(), 'path') : undefined) as Output<P>;
       const raw = c.req.query();
       const query = (spec.query ? parseParams(spec.query, raw, 'query') : undefined) as Output<Q>;
-      const { minPosition, minVersion } = parseParams(consistency, raw, 'query') as {
-        minPosition?: string;
-        minVersion?: number;
-      };
+      const { minPosition, minVersion } = consistency.parse(raw);
       const requirements = requirementsOf(
         spec.reads,
         minPosition,
