@@ -1,13 +1,5 @@
 export { type PreparedBatch, readCheckpoint } from './apply-batch.js';
 export {
-  type Consistency,
-  type ProjectionReadTarget,
-  type ReadContext,
-  ReadModelAccess,
-  ReadRequest,
-  type Requirement,
-} from './consistency.js';
-export {
   builtByVersion,
   readActiveGeneration,
   rebuildingGeneration,
@@ -47,6 +39,14 @@ export {
   type ProjectorStats,
   type ProjectorStatus,
 } from './projector-options.js';
+export { ReadModelAccess } from './read-model-access.js';
+export {
+  type Consistency,
+  type ProjectionReadTarget,
+  type ReadContext,
+  ReadRequest,
+  type Requirement,
+} from './read-request.js';
 export { UNLINK_GRACE_MS } from './rebuild.js';
 export type { ReplayOutcome } from './replay.js';
 export { type ProjectionStatus, ProjectionStatusReader, type ProjectionStatusRow } from './status.js';

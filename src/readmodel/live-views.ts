@@ -1,6 +1,6 @@
-import type { ReadModelAccess } from './consistency.js';
 import type { NotificationHub } from './notification-hub.js';
 import type { Notification } from './notifications.js';
+import type { ReadModelAccess } from './read-model-access.js';
 
 /** Told that a stream's view may have changed: up to `revision` when the notification says, else unknown. */
 export type ViewChanged = (revision: bigint | undefined) => void;

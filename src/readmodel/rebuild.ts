@@ -5,7 +5,7 @@ import { encodeNotification } from './notifications.js';
 
 /**
  * How long an old generation outlives the flip. Query processes trust a cached active generation for up
- * to 1 s (GENERATION_CACHE_MS in consistency.ts) when they miss the flip notification, and a read in flight
+ * to 1 s (GENERATION_CACHE_MS in read-model-access.ts) when they miss the flip notification, and a read in flight
  * resolved its keys before the flip: both must still find the old keys.
  */
 export const UNLINK_GRACE_MS = 2000;
