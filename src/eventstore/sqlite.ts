@@ -70,6 +70,8 @@ export class SqliteEventStore implements EventStore {
   readonly #tuning: Required<SqliteEventStoreOptions>;
   readonly #appendListeners = new Set<() => void>();
   readonly #fullPages = new Map<string, EventPage>();
+  /** The last short page read: the head then. Shared until a commit, ours (#wakeSubscribers) or another process's. */
+  #headPage: { after: Position; limit: number; dataVersion: unknown; page: EventPage } | undefined;
   readonly #subscriptions = new Set<SqliteSubscription>();
   /** readAllBackwards' statements, one per shape of filter. */
   readonly #backwards = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
@@ -228,12 +230,28 @@ export class SqliteEventStore implements EventStore {
     const key = `${after}:${limit}`;
     const cached = this.#fullPages.get(key);
     if (cached !== undefined) return cached;
+    // Live projections woken by the same commit read the same head: one read and one parse for all of them.
+    const dataVersion = this.#foreignDataVersion();
+    const head = this.#headPage;
+    if (head?.after === after && head.limit === limit && head.dataVersion === dataVersion) return head.page;
     const page = new EventPage(this.#query('subscribeAll', () => this.#statements.allPage.all(after, limit)));
     if (page.rows.length === limit) {
       this.#fullPages.set(key, page);
       if (this.#fullPages.size > SHARED_PAGES) this.#fullPages.delete(this.#fullPages.keys().next().value!);
+    } else {
+      this.#headPage = { after, limit, dataVersion, page };
     }
     return page;
+  }
+
+  /**
+   * Changes when another connection commits (PRAGMA data_version; never for ':memory:'). Read before a page, so
+   * a commit between the two makes the next comparison fail rather than pass on a page that lacks it.
+   */
+  #foreignDataVersion(): unknown {
+    return this.#foreignCommits === undefined
+      ? undefined
+      : this.#query('dataVersion', () => this.#statements.dataVersion.get());
   }
 
   /**
@@ -259,6 +277,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   #wakeSubscribers(): void {
+    this.#headPage = undefined;
     const listeners = [...this.#appendListeners];
     this.#appendListeners.clear();
     for (const listener of listeners) listener();

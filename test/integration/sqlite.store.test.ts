@@ -176,8 +176,33 @@ describe('SqliteEventStore', () => {
       expect(a.value.event.data).toEqual({ n: i });
       shared.push(a.value.event === b.value.event);
     }
-    // Two full pages of 10 are shared; the short last page is read by each on its own.
-    expect(shared).toEqual(Array.from({ length: 25 }, (_, i) => i < 20));
+    // Two full pages of 10 are shared, and so is the short last page (the head, until the next commit).
+    expect(shared).toEqual(Array.from({ length: 25 }, () => true));
+    await Promise.all([first.return?.(), second.return?.()]);
+  });
+
+  it('given a head page already read, when this store commits, then a subscription reading from there gets the new event, not the old head', async () => {
+    const store = openStore(':memory:', { pollIntervalMs: 60_000 });
+    const first = store.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    expect((await first.next()).value).toEqual({ kind: 'caught-up', position: 0n });
+    const appended = await store.append('after-head', [newEvent()], { expectedRevision: 'no_stream' });
+    const second = store.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    const { value } = await second.next();
+    expect(value?.kind === 'event' ? value.event.position : value).toBe(appended.position);
+    await Promise.all([first.return?.(), second.return?.()]);
+  });
+
+  it('given a head page already read, when another process commits, then a subscription reading from there gets its event at once (data_version), not the old head', async () => {
+    const file = join(dir, 'head.sqlite');
+    // No poll and no data_version timer within the test: only the check before reusing the head page can see it.
+    const reader = openStore(file, { pollIntervalMs: 60_000, foreignCommitCheckMs: 60_000 });
+    const writer = openStore(file);
+    const first = reader.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    expect((await first.next()).value).toEqual({ kind: 'caught-up', position: 0n });
+    const appended = await writer.append('elsewhere', [newEvent()], { expectedRevision: 'no_stream' });
+    const second = reader.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    const { value } = await second.next();
+    expect(value?.kind === 'event' ? value.event.position : value).toBe(appended.position);
     await Promise.all([first.return?.(), second.return?.()]);
   });
 
