@@ -3,7 +3,15 @@ import type { Bench, BenchArgs } from './support/bench';
 import { type LoadResult, runAutocannon } from './support/http-load';
 import { orderBody } from './support/order-body';
 import { say } from './support/report';
-import { loadBareHono, loadMinimalAppend, loadService, printComparison } from './support/targets';
+import {
+  loadBareHono,
+  loadMinimalAppend,
+  loadService,
+  overRounds,
+  printComparison,
+  printRounds,
+  type TargetRun,
+} from './support/targets';
 
 const WARMUP_S = 3;
 
@@ -30,6 +38,13 @@ const load = async (url: string, args: BenchArgs): Promise<LoadResult> => {
   return placeOrders(url, connections, args.duration ?? 10);
 };
 
+/**
+ * Rounds of the four targets, taken in turn (each a fresh server on a fresh store), so a noisy stretch of the
+ * shared machine hits all of them; the ratios are of the rates over every round.
+ */
+const ROUNDS = 3;
+const ROUND_S = 6;
+
 export const commandsBench: Bench = {
   name: 'commands',
   summary:
@@ -37,16 +52,25 @@ export const commandsBench: Bench = {
   inDefault: true,
   run: async (args) => {
     const connections = args.connections ?? 50;
-    const duration = args.duration ?? 10;
-    say(`autocannon, ${connections} connections, ${WARMUP_S} s warm-up + ${duration} s measured per target;`);
+    const duration = args.duration ?? ROUND_S;
+    const rounds = args.rounds ?? ROUNDS;
+    say(
+      `autocannon, ${connections} connections; ${rounds} rounds of the four targets in turn, each a fresh server ` +
+        `and store: ${WARMUP_S} s warm-up + ${duration} s measured;`,
+    );
     say(
       `service: LOG_LEVEL=${args.logLevel}, own temp SQLite file, own REDIS_PREFIX; unique customerId per request`,
     );
     const run = (url: string) => load(url, args);
-    const ours = [
-      await loadService(args, 'commands', 'all', run),
-      await loadService(args, 'commands', 'api', run),
-    ];
-    printComparison(ours, [await loadMinimalAppend('commands', run), await loadBareHono('commands', run)]);
+    const ours: TargetRun[][] = [[], []];
+    const floors: TargetRun[][] = [[], []];
+    for (let round = 1; round <= rounds; round++) {
+      ours[0]!.push(await loadService(args, 'commands', 'all', run));
+      ours[1]!.push(await loadService(args, 'commands', 'api', run));
+      floors[0]!.push(await loadMinimalAppend('commands', run));
+      floors[1]!.push(await loadBareHono('commands', run));
+    }
+    printComparison(ours.map(overRounds), floors.map(overRounds));
+    printRounds([...ours, ...floors]);
   },
 };

@@ -1,4 +1,4 @@
-// `npm run bench` runs the standard set; `npm run bench -- <name> [--events N] [--minutes N] [--duration S]
+// `npm run bench` runs the standard set; `npm run bench -- <name> [--events N] [--minutes N] [--duration S] [--rounds N]
 // [--connections N] [--rate N] [--log-level L] [--profile]` runs one. Every bench starts and stops what it needs
 // on 127.0.0.1, uses its own temp SQLite file and REDIS_PREFIX, and prints baseline, ours and the ratio.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -39,9 +39,9 @@ const usage = () =>
     ),
     '',
     'options: --events N, --batch-size N, --repeat N (projection, rebuild); --minutes N, --rate N (soak);',
-    '         --duration S, --connections N (commands, mixed, reads); --rounds N (reads: the loads taken in',
-    '         turn N times); --log-level L (the service under test;',
-    '         default info); --profile (CPU profile of the process under test, summarized at the end)',
+    '         --duration S (per round for commands and reads), --connections N (commands, mixed, reads);',
+    '         --rounds N (commands, reads: the targets taken in turn N times); --log-level L (the service under',
+    '         test; default info); --profile (CPU profile of the process under test, summarized at the end)',
   ].join('\n');
 
 const parseArgs = (argv: string[]): { names: string[]; args: BenchArgs } => {

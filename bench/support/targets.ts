@@ -118,6 +118,57 @@ const row = ({ label, result: r, peakRss }: TargetRun): Record<string, string> =
 const shortLabel = (label: string): string =>
   label.replace(/ \((?:src\/main\.ts|dist\/main\.js), (ROLE=\w+).*$/, ' $1').replace(/ \(.*$/, '');
 
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * One target's rounds as one run: its rate over every round (all requests / all seconds), the median p50 and
+ * p99 of the rounds, the highest peak RSS, and the order-view checkpoint of each round's end.
+ */
+export const overRounds = (rounds: TargetRun[]): TargetRun => {
+  const results = rounds.map((r) => r.result);
+  const sum = (pick: (r: LoadResult) => number) => results.reduce((n, r) => n + pick(r), 0);
+  const statusCounts: Record<string, number> = {};
+  for (const r of results)
+    for (const [status, n] of Object.entries(r.statusCounts))
+      statusCounts[status] = (statusCounts[status] ?? 0) + n;
+  const peaks = rounds.flatMap((r) => (r.peakRss === undefined ? [] : [r.peakRss]));
+  const projected = rounds.flatMap((r) => (r.projected === undefined ? [] : [r.projected]));
+  return {
+    label: rounds[0]!.label,
+    result: {
+      requestsPerSec: sum((r) => r.completed) / sum((r) => r.durationS),
+      p50: median(results.map((r) => r.p50)),
+      p99: median(results.map((r) => r.p99)),
+      completed: sum((r) => r.completed),
+      ok: sum((r) => r.ok),
+      non2xx: sum((r) => r.non2xx),
+      errors: sum((r) => r.errors),
+      timeouts: sum((r) => r.timeouts),
+      durationS: sum((r) => r.durationS),
+      statusCounts,
+    },
+    ...(peaks.length > 0 ? { peakRss: Math.max(...peaks) } : {}),
+    ...(projected.length > 0 ? { projected: projected.join(', ') } : {}),
+  };
+};
+
+/** Each round of each target (rows of `targets[i]` are its rounds in order), for a look at the spread. */
+export const printRounds = (targets: TargetRun[][]): void => {
+  say('\neach round (req/s; the rows above are over every round, p50/p99 the median round):');
+  say(
+    table(
+      targets.map((rounds) => ({
+        target: shortLabel(rounds[0]!.label),
+        ...Object.fromEntries(rounds.map((r, i) => [`round ${i + 1}`, fmtInt(r.result.requestsPerSec)])),
+      })),
+    ),
+  );
+};
+
 /** One table: every target, then the ratio of each of ours to each baseline (req/s, and p50/p99 inverted). */
 export const printComparison = (ours: TargetRun[], baselines: TargetRun | TargetRun[]): void => {
   const floors = Array.isArray(baselines) ? baselines : [baselines];
