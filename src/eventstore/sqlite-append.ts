@@ -130,6 +130,7 @@ export class GroupCommit {
   constructor(
     db: SqliteDatabase,
     statements: Statements,
+    /** After a commit that wrote events, and after a failed one that may have (readers look again). */
     private readonly onEventsWritten: () => void,
     /** Throws when the store must not write (its file was deleted): checked before and after each commit. */
     private readonly assertWritable: () => void = () => {},
@@ -168,6 +169,8 @@ export class GroupCommit {
     } catch (error) {
       const failure = toUnavailable('SQLite append failed; nothing of it was written', error);
       for (const pending of group) pending.reject(failure);
+      // The check after the commit may be what failed: let readers look again rather than trust what they hold.
+      this.onEventsWritten();
       return;
     }
     this.#settle(group, outcomes);

@@ -227,21 +227,24 @@ export class SqliteEventStore implements EventStore {
    * same range — every projection of a process catching up together — share one read and one parse.
    */
   #readAllPage(after: Position, limit: number): EventPage {
-    const key = `${after}:${limit}`;
-    const cached = this.#fullPages.get(key);
-    if (cached !== undefined) return cached;
-    // Live projections woken by the same commit read the same head: one read and one parse for all of them.
-    const dataVersion = this.#foreignDataVersion();
-    const head = this.#headPage;
-    if (head?.after === after && head.limit === limit && head.dataVersion === dataVersion) return head.page;
-    const page = new EventPage(this.#query('subscribeAll', () => this.#statements.allPage.all(after, limit)));
-    if (page.rows.length === limit) {
-      this.#fullPages.set(key, page);
-      if (this.#fullPages.size > SHARED_PAGES) this.#fullPages.delete(this.#fullPages.keys().next().value!);
-    } else {
-      this.#headPage = { after, limit, dataVersion, page };
-    }
-    return page;
+    // Inside #query: a closed store answers EventStoreUnavailable, cached pages or not.
+    return this.#query('subscribeAll', () => {
+      const key = `${after}:${limit}`;
+      const cached = this.#fullPages.get(key);
+      if (cached !== undefined) return cached;
+      // Live projections woken by the same commit read the same head: one read and one parse for all of them.
+      const dataVersion = this.#foreignDataVersion();
+      const head = this.#headPage;
+      if (head?.after === after && head.limit === limit && head.dataVersion === dataVersion) return head.page;
+      const page = new EventPage(this.#statements.allPage.all(after, limit));
+      if (page.rows.length === limit) {
+        this.#fullPages.set(key, page);
+        if (this.#fullPages.size > SHARED_PAGES) this.#fullPages.delete(this.#fullPages.keys().next().value!);
+      } else {
+        this.#headPage = { after, limit, dataVersion, page };
+      }
+      return page;
+    });
   }
 
   /**
@@ -249,9 +252,7 @@ export class SqliteEventStore implements EventStore {
    * a commit between the two makes the next comparison fail rather than pass on a page that lacks it.
    */
   #foreignDataVersion(): unknown {
-    return this.#foreignCommits === undefined
-      ? undefined
-      : this.#query('dataVersion', () => this.#statements.dataVersion.get());
+    return this.#foreignCommits === undefined ? undefined : this.#statements.dataVersion.get();
   }
 
   /**

@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStoreUnavailable, WrongExpectedVersion } from '../../src/eventstore';
 import { SqliteEventStore } from '../../src/eventstore/sqlite';
+import { GroupCommit } from '../../src/eventstore/sqlite-append';
+import { openDatabase, prepareStatements } from '../../src/eventstore/sqlite-db';
 import { newEvent, readAll, rejectionOf } from '../contract/event-store.contract-support';
 
 describe('SqliteEventStore group commit and failures', () => {
@@ -117,6 +119,32 @@ describe('SqliteEventStore group commit and failures', () => {
     expect(await readAll(store.readStream('locked-1'))).toEqual([]);
     const retried = await store.append('locked-1', [newEvent()], { expectedRevision: 'no_stream' });
     expect(retried).toEqual({ nextRevision: 0n, position: 1n });
+  });
+
+  it('given a commit whose file check afterwards fails, when it settles, then the appends are unavailable and readers are told to look again', async () => {
+    const db = openDatabase(':memory:', 50);
+    let checks = 0;
+    let woken = 0;
+    const group = new GroupCommit(
+      db,
+      prepareStatements(db),
+      () => woken++,
+      () => {
+        if (++checks === 2) throw new Error('the file at the store path was replaced');
+      },
+    );
+    try {
+      const append = group.enqueue({
+        stream: 'checked',
+        events: [newEvent()],
+        expectedRevision: 'no_stream',
+      });
+      await expect(append).rejects.toBeInstanceOf(EventStoreUnavailable);
+      // The commit went through before the check: a reader holding the old head must not keep trusting it.
+      expect(woken).toBe(1);
+    } finally {
+      db.close();
+    }
   });
 
   it('given a closed store, when used, then every operation throws EventStoreUnavailable', async () => {

@@ -192,6 +192,15 @@ describe('SqliteEventStore', () => {
     await Promise.all([first.return?.(), second.return?.()]);
   });
 
+  it('given a head page already read, when the store closes, then a subscription reading from there fails as unavailable', async () => {
+    const store = openStore(':memory:');
+    const first = store.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    expect((await first.next()).value).toEqual({ kind: 'caught-up', position: 0n });
+    await store.close();
+    const second = store.subscribeAll({ from: 'start' })[Symbol.asyncIterator]();
+    await expect(second.next()).rejects.toBeInstanceOf(EventStoreUnavailable);
+  });
+
   it('given a head page already read, when another process commits, then a subscription reading from there gets its event at once (data_version), not the old head', async () => {
     const file = join(dir, 'head.sqlite');
     // No poll and no data_version timer within the test: only the check before reusing the head page can see it.
