@@ -1,5 +1,5 @@
 // Issue 2.8: commands per second of POST /orders over real HTTP, the real service vs a bare Hono handler.
-import type { Bench, BenchArgs } from './support/bench';
+import type { Bench } from './support/bench';
 import { type LoadResult, runAutocannon } from './support/http-load';
 import { orderBody } from './support/order-body';
 import { say } from './support/report';
@@ -32,10 +32,9 @@ const placeOrders = (url: string, connections: number, duration: number) =>
   });
 
 /** Warm-up (JIT, connections) and then the measured run against one target. */
-const load = async (url: string, args: BenchArgs): Promise<LoadResult> => {
-  const connections = args.connections ?? 50;
+const load = async (url: string, connections: number, duration: number): Promise<LoadResult> => {
   await placeOrders(url, connections, WARMUP_S);
-  return placeOrders(url, connections, args.duration ?? 10);
+  return placeOrders(url, connections, duration);
 };
 
 /**
@@ -43,7 +42,7 @@ const load = async (url: string, args: BenchArgs): Promise<LoadResult> => {
  * shared machine hits all of them; the ratios are of the rates over every round.
  */
 const ROUNDS = 3;
-const ROUND_S = 6;
+const ROUND_S = 10;
 
 export const commandsBench: Bench = {
   name: 'commands',
@@ -61,7 +60,7 @@ export const commandsBench: Bench = {
     say(
       `service: LOG_LEVEL=${args.logLevel}, own temp SQLite file, own REDIS_PREFIX; unique customerId per request`,
     );
-    const run = (url: string) => load(url, args);
+    const run = (url: string) => load(url, connections, duration);
     const ours: TargetRun[][] = [[], []];
     const floors: TargetRun[][] = [[], []];
     for (let round = 1; round <= rounds; round++) {
