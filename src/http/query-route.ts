@@ -20,11 +20,11 @@ const consistencyHeader = {
 
 const liveStreamSchema = z.string().meta({
   description:
-    'Server-sent events: `event: view`, `id: <version>`, `data: <the answer as JSON>`; first the current ' +
+    'Server-sent events: `event: view`, `data: <the answer as JSON>`, `id: <version>`; first the current ' +
     'answer, then one message per newer version as soon as it is projected. A reconnect with ' +
     '`Last-Event-ID: <version>` gets the current answer only if it is newer. A comment line (`: keep-alive`) ' +
     'at least every LIVE_HEARTBEAT_MS (15 s). 404 problem+json when there is nothing to watch.',
-  example: 'event: view\nid: 2\ndata: {"orderId":"…","version":2,…}\n\n',
+  example: 'event: view\ndata: {"orderId":"…","version":2,…}\nid: 2\n\n',
 });
 
 /** Longest a read may take once its consistency wait is over: a Redis that stopped answering is a 503, not a hang. */

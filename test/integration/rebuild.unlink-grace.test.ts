@@ -3,7 +3,7 @@ import { requestRebuild, UNLINK_GRACE_MS } from '../../src/readmodel';
 import { eventually, openRebuildBench, orderTally, type RebuildBench } from './rebuild.support';
 
 const NAME = 'order-tally';
-/** How long a query process may keep using a cached active generation (consistency.ts). */
+/** How long a query process may keep using a cached active generation (GENERATION_CACHE_MS in read-model-access.ts). */
 const GENERATION_CACHE_MS = 1000;
 
 describe('the old generation outlives a flip by a grace period, then is unlinked (real SQLite + Redis)', () => {
