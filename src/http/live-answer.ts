@@ -56,6 +56,7 @@ const lastEventIdOf = (c: Context): number | undefined => {
  * the process shuts down.
  */
 export const answerLive = async <R>(c: Context, live: LiveDeps, q: LiveQuery<R>): Promise<Response> => {
+  if (c.req.method === 'HEAD') return headOfLive(c, q);
   const lastSeen = lastEventIdOf(c);
   let heard: bigint | undefined | null = null; // null: nothing new; undefined: something, read to see
   let wake: (() => void) | undefined;
@@ -131,4 +132,14 @@ export const answerLive = async <R>(c: Context, live: LiveDeps, q: LiveQuery<R>)
       unwatch();
     }
   });
+};
+
+/**
+ * HEAD: a GET's status and headers, no stream. A stream opened for it would never be read and never end
+ * (its body is dropped unread, so no abort ever comes): one watcher and one timer leaked per request.
+ */
+const headOfLive = async <R>(c: Context, q: LiveQuery<R>): Promise<Response> => {
+  const answer = (await q.read(q.queries.ask(q.query, q.readModel.request()))) as R | null;
+  if (answer === null || answer === undefined) throw new NotFound(q.notFound);
+  return c.body(null, 200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
 };

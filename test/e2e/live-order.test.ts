@@ -201,6 +201,26 @@ describe('live order view over server-sent events (real HTTP, Redis and SQLite)'
     expect(await liveStreams(t)).toBe(before);
   });
 
+  it('given HEAD with Accept: text/event-stream, then the headers of the stream and no stream (none stays open), 404 for an unknown order', async () => {
+    const orderId = await projectedOrder();
+    const before = await settledStreams(t);
+    for (let i = 0; i < 3; i++) {
+      const head = await t.http(`/orders/${orderId}`, {
+        method: 'HEAD',
+        headers: { accept: 'text/event-stream' },
+      });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(await head.text()).toBe('');
+    }
+    const unknown = await t.http('/orders/00000000-0000-4000-8000-000000000000', {
+      method: 'HEAD',
+      headers: { accept: 'text/event-stream' },
+    });
+    expect(unknown.status).toBe(404);
+    expect(await liveStreams(t)).toBe(before);
+  });
+
   it('given an Accept without text/event-stream (or refusing it with q=0), then the answer is the JSON view', async () => {
     const orderId = await projectedOrder();
     for (const accept of ['application/json', 'text/event-stream;q=0, application/json']) {
