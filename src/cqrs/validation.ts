@@ -43,6 +43,6 @@ export const parseOrThrow = <S extends z.core.$ZodType>(
 export const decimalInteger = ({ min, max }: { min: number; max: number }) =>
   z
     .string()
-    .regex(/^\d{1,16}$/, 'must be decimal digits')
+    .regex(/^\d+$/, 'must be decimal digits')
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));

@@ -60,6 +60,8 @@ const DEFAULTS: Required<SqliteEventStoreOptions> = {
  * - better-sqlite3 is synchronous: a write waiting on another process's lock blocks this process's
  *   event loop for up to `busyTimeoutMs`.
  */
+/** SQLite's largest integer: no position or revision is past it. */
+const MAX_INTEGER = 2n ** 63n - 1n;
 /** Full pages kept for subscriptions reading the same range at about the same time (oldest dropped first). */
 const SHARED_PAGES = 16;
 
@@ -139,6 +141,7 @@ export class SqliteEventStore implements EventStore {
   ): AsyncGenerator<RecordedEvent> {
     const { pageSize } = this.#tuning;
     let from = opts.fromRevision ?? 0n;
+    if (from > MAX_INTEGER) return; // past anything SQLite can store (and bind)
     while (true) {
       const rows = this.#query('readStream', () => this.#statements.streamPage.all(stream, from, pageSize));
       for (const row of rows) yield toRecordedEvent(row);
@@ -148,7 +151,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readAllBackwards(opts: ReadBackwardsOptions): Promise<BackwardsPage> {
-    const before = opts.before ?? (await this.headPosition()) + 1n;
+    // From the newest event when `before` is past it (also a bound SQLite could not bind, ≥ 2^63).
+    const end = (await this.headPosition()) + 1n;
+    const before = opts.before === undefined || opts.before > end ? end : opts.before;
     // Positions are dense here (AUTOINCREMENT), so the scan bound is a range of positions.
     const floor = before - BigInt(opts.scanLimit ?? DEFAULT_BACKWARDS_SCAN_LIMIT);
     const from = floor > 1n ? floor : 1n;

@@ -47,9 +47,15 @@ const EventPageSchema = z
   })
   .meta({ id: 'StoredEventPage' });
 
+/** Positions and revisions are unsigned 64-bit integers in both stores. */
+const U64_MAX = 2n ** 64n - 1n;
+/** Runs after a failed regex too (zod reports every issue): only digits are compared. */
+const atMostU64 = (value: string) => !/^\d+$/.test(value) || BigInt(value) <= U64_MAX;
+
 const positionField = z
   .string()
   .regex(/^\d{1,20}$/, 'must be a position as a decimal string')
+  .refine(atMostU64, `must be at most ${U64_MAX}`)
   .optional();
 const limitField = decimalInteger({ min: 1, max: 200 }).optional();
 
@@ -73,6 +79,7 @@ const StreamQuery = z.object({
   before: z
     .string()
     .regex(/^\d{1,20}$/, 'must be a revision as a decimal string')
+    .refine(atMostU64, `must be at most ${U64_MAX}`)
     .optional()
     .meta({ description: 'Only events before this revision (from `next`).' }),
   limit: limitField.meta({ description: 'Events per page, 1–200 (default 50).' }),
@@ -153,19 +160,20 @@ export const registerAdminEventRoutes = (
       const q = parseParams(StreamQuery, c.req.query(), 'query');
       const limit = q.limit ?? 50;
       const before = q.before === undefined ? undefined : BigInt(q.before);
-      const from = before === undefined ? undefined : before - BigInt(limit);
-      const events: RecordedEvent[] = [];
-      if (before === undefined) {
-        for await (const event of store.readStream(stream)) {
+      /** The newest `limit` events from `fromRevision` on that are older than `before`. */
+      const newestFrom = async (fromRevision: bigint): Promise<RecordedEvent[]> => {
+        const events: RecordedEvent[] = [];
+        for await (const event of store.readStream(stream, { fromRevision })) {
+          if (before !== undefined && event.revision >= before) break;
           events.push(event);
-          if (events.length > limit) events.shift(); // keep the newest `limit`
+          if (events.length > limit) events.shift();
         }
-      } else {
-        for await (const event of store.readStream(stream, { fromRevision: from! > 0n ? from! : 0n })) {
-          if (event.revision >= before) break;
-          events.push(event);
-        }
-      }
+        return events;
+      };
+      const from = before === undefined ? 0n : before - BigInt(limit);
+      let events = await newestFrom(from > 0n ? from : 0n);
+      // A `before` past the stream's end: its newest events, not an empty page.
+      if (events.length === 0 && from > 0n) events = await newestFrom(0n);
       events.reverse();
       const oldest = events.at(-1)?.revision;
       return c.json({

@@ -92,14 +92,31 @@ describe('the admin event routes behind the console (real HTTP, Redis and SQLite
     expect((await get('/admin/streams/order-none/events')).events).toEqual([]);
   });
 
+  it('given a before past the newest event (even past what SQLite can hold), then the newest page, as without one', async () => {
+    const stream = `order-${placed[2]!.orderId}`;
+    const newest = await get('/admin/events?limit=2');
+    for (const before of [
+      '9223372036854775808',
+      '18446744073709551615',
+      String(BigInt(newest.events[0]!.position) + 50_000n),
+    ]) {
+      expect((await get(`/admin/events?limit=2&before=${before}`)).events).toEqual(newest.events);
+      const page = await get(`/admin/streams/${stream}/events?limit=1&before=${before}`);
+      expect(page.events.map((e) => [e.revision, e.type])).toEqual([['1', 'OrderConfirmed']]);
+      expect(page.next).toBe('1');
+    }
+  });
+
   it('given bad paging parameters, then 400 problem+json naming them', async () => {
     for (const path of [
       '/admin/events?limit=0',
       '/admin/events?before=soon',
+      '/admin/events?before=18446744073709551616',
+      '/admin/streams/x/events?before=99999999999999999999',
       '/admin/streams/x/events?limit=201',
     ]) {
       const res = await t.http(path, { headers: auth });
-      expect(res.status).toBe(400);
+      expect(`${path} ${res.status}`).toBe(`${path} 400`);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     }
   });

@@ -76,6 +76,13 @@ describe('read-your-writes query parameters', () => {
     });
   });
 
+  it('names the range, not the digits, for a version of too many digits', () => {
+    const { parse } = consistencyParams(true);
+    expect(outcome(() => parse({ minVersion: '18446744073709551616' }))).toMatchObject({
+      errors: [{ path: 'minVersion', message: `must be at most ${Number.MAX_SAFE_INTEGER}` }],
+    });
+  });
+
   it('ignores minVersion on a route without a version, as the schema does', () => {
     expect(consistencyParams(false).parse({ minVersion: 'ten' })).toEqual({});
   });
