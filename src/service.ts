@@ -26,6 +26,8 @@ export const SERVER_TIMEOUTS = {
   requestMs: 30_000,
   /** An idle keep-alive connection is closed after this. */
   keepAliveMs: 5_000,
+  /** How often Node looks for connections past the first two (its default, 30 s, let a slow client stay ~3× longer). */
+  checkEveryMs: 1_000,
 };
 
 /** Why listening failed, naming the variable to change. */
@@ -94,7 +96,11 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
       fetch: app.fetch,
       port: config.port,
       hostname: config.host,
-      serverOptions: { headersTimeout: SERVER_TIMEOUTS.headersMs, requestTimeout: SERVER_TIMEOUTS.requestMs },
+      serverOptions: {
+        headersTimeout: SERVER_TIMEOUTS.headersMs,
+        requestTimeout: SERVER_TIMEOUTS.requestMs,
+        connectionsCheckingInterval: SERVER_TIMEOUTS.checkEveryMs,
+      },
     },
     (info) => {
       log.info(
