@@ -8,13 +8,20 @@ import { RedisDeadlineExceeded } from '../redis/index.js';
 import { consistencyParams } from './consistency-params.js';
 import { answerLive, type LiveDeps, wantsEventStream } from './live-answer.js';
 import { type Operation, problemResponses, publicOperation, route } from './openapi-route.js';
-import { parseParams } from './request.js';
+import { ifNoneMatchHits, parseParams } from './request.js';
 
 const consistencyHeader = {
   'X-Consistency': {
     description:
       'With minVersion/minPosition: `fresh` when reached, `stale` after the timeout (the answer is what is there).',
     schema: { type: 'string' as const, enum: ['fresh', 'stale'] },
+  },
+};
+
+const etagHeader = {
+  ETag: {
+    description: "The answer's version, quoted: send it back in If-None-Match for a 304 while it is current.",
+    schema: { type: 'string' as const, example: '"3"' },
   },
 };
 
@@ -124,12 +131,20 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
           description: spec.live
             ? 'The answer; with `Accept: text/event-stream`, a live stream of it (see text/event-stream)'
             : 'The answer',
-          headers: consistencyHeader,
+          headers: spec.etag ? { ...consistencyHeader, ...etagHeader } : consistencyHeader,
           content: {
             'application/json': { schema: spec.response },
             ...(spec.live ? { 'text/event-stream': { schema: liveStreamSchema } } : {}),
           },
         },
+        ...(spec.etag
+          ? {
+              304: {
+                description: 'Not modified: If-None-Match names the current ETag (compared weakly) or is `*`',
+                headers: { ...consistencyHeader, ...etagHeader },
+              },
+            }
+          : {}),
         ...problemResponses({
           400: 'A bad parameter, id or cursor (`errors` lists each)',
           503: 'Redis (the read model) is unreachable; with Retry-After',
@@ -202,7 +217,11 @@ export const queryRoute = <P extends z.ZodObject | undefined, Q extends z.ZodObj
       if (answer === null || answer === undefined) {
         throw new NotFound(spec.notFound?.(params) ?? 'not found');
       }
-      if (spec.etag) c.header('ETag', `"${spec.etag(answer)}"`);
+      if (spec.etag) {
+        const tag = String(spec.etag(answer));
+        c.header('ETag', `"${tag}"`);
+        if (ifNoneMatchHits(c, tag)) return c.body(null, 304);
+      }
       return c.json(answer as object);
     },
   );

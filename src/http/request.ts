@@ -236,6 +236,27 @@ const LIST_ITEM = /[ \t]*(?:(W\/)?"([\x21\x23-\x7E\x80-\xFF]*)"[ \t]*)?(?:,|$)/y
 const VERSION_TAG = /^(?:0|[1-9]\d{0,17})$/;
 
 /**
+ * If-None-Match by RFC 9110 §13.1.2, compared weakly (`W/"3"` is `"3"`): true when it is `*` or names
+ * `opaqueTag` (the ETag without its quotes), so a GET or HEAD answers 304. A malformed field matches nothing:
+ * the client gets the full answer.
+ */
+export const ifNoneMatchHits = (c: Context, opaqueTag: string): boolean => {
+  for (const line of headerLines(c, 'if-none-match')) {
+    const value = line.trim();
+    if (value === '*') return true;
+    LIST_ITEM.lastIndex = 0;
+    for (;;) {
+      const at = LIST_ITEM.lastIndex;
+      const match = LIST_ITEM.exec(value);
+      if (match === null) return false;
+      if (match[2] === opaqueTag) return true;
+      if (LIST_ITEM.lastIndex >= value.length || LIST_ITEM.lastIndex === at) break;
+    }
+  }
+  return false;
+};
+
+/**
  * If-Match by RFC 9110 §13.1.1: absent or `*` → undefined (any version of an entity that exists); else the
  * versions a list of entity-tags names, compared strongly: `W/"0"` and `"00"` match nothing, and an empty
  * answer means no version can match (412). A malformed field, or two lines that disagree, is a 400.

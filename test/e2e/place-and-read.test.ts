@@ -44,6 +44,31 @@ describe('placing an order over HTTP and reading it back from Redis', () => {
     });
   });
 
+  it('given a read view, when read again with If-None-Match naming its ETag, then 304 without a body until it changes', async () => {
+    const placed = (await (await t.http('/orders', json(validOrder()))).json()) as { orderId: string };
+    const path = `/orders/${placed.orderId}`;
+    const first = await t.http(`${path}?minVersion=0`);
+    expect(first.headers.get('etag')).toBe('"0"');
+    await first.arrayBuffer();
+    for (const ifNoneMatch of ['"0"', 'W/"0"', '"7", "0"', '*']) {
+      const res = await t.http(path, { headers: { 'if-none-match': ifNoneMatch } });
+      expect([ifNoneMatch, res.status]).toEqual([ifNoneMatch, 304]);
+      expect(res.headers.get('etag')).toBe('"0"');
+      expect(await res.text()).toBe('');
+    }
+    for (const ifNoneMatch of ['"1"', '"00"', 'not-a-tag']) {
+      const res = await t.http(path, { headers: { 'if-none-match': ifNoneMatch } });
+      expect([ifNoneMatch, res.status]).toEqual([ifNoneMatch, 200]);
+      await res.arrayBuffer();
+    }
+    const confirmed = await t.http(`${path}/confirm`, { method: 'POST' });
+    expect(confirmed.status).toBe(200);
+    const changed = await t.http(`${path}?minVersion=1`, { headers: { 'if-none-match': '"0"' } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).toBe('"1"');
+    expect(((await changed.json()) as { status: string }).status).toBe('confirmed');
+  });
+
   it('given a placed order, when read with minPosition, then every projection read has processed it', async () => {
     const placed = (await (
       await t.http('/orders', json(validOrder({ customerId: 'by-position' })))
