@@ -50,6 +50,9 @@ export const observeRequests =
     if (c.res.headers.get('content-type') === 'application/json') {
       c.res.headers.set('content-type', 'application/json; charset=utf-8');
     }
+    // Hono answers HEAD with `new Response(null, <the GET's response>)`, and @hono/node-server's Response takes
+    // the headers that response was made with, not those set since: a fresh one carries them (RFC 9110 §9.3.2).
+    if (c.req.method === 'HEAD') c.res = new Response(null, { status: c.res.status, headers: c.res.headers });
     const { method, path } = c.req;
     const { status } = c.res;
     const ms = performance.now() - started;

@@ -169,4 +169,24 @@ describe('the HTTP layer of commands: body limit, bodies on GET, CORS, correlati
     expect(res.status).toBe(200);
     expect(res.headers.get('x-correlation-id')).toBe(longest);
   });
+
+  it('given HEAD on a read, then the headers a GET gets (correlation id, content type with charset), and no body', async () => {
+    for (const path of [
+      '/health',
+      '/ready',
+      '/openapi.json',
+      '/orders',
+      `/orders/${orderId}`,
+      '/customers/c-1/orders',
+    ]) {
+      const headers = { 'x-correlation-id': `head-${path}` };
+      const get = await t.http(path, { headers });
+      await get.arrayBuffer();
+      const head = await t.http(path, { method: 'HEAD', headers });
+      expect([path, head.status]).toEqual([path, get.status]);
+      expect([path, head.headers.get('x-correlation-id')]).toEqual([path, `head-${path}`]);
+      expect([path, head.headers.get('content-type')]).toEqual([path, get.headers.get('content-type')]);
+      expect(await head.text()).toBe('');
+    }
+  });
 });
