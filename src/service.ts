@@ -1,7 +1,6 @@
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
 import { createApp, RedisRefused } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { startHttpServer } from './http/index.js';
 import { type DomainModule, ModuleConflict, mountModules } from './module/index.js';
 import {
   createLogger,
@@ -91,18 +90,17 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
     throw error;
   }
 
-  const server = serve(
-    {
-      fetch: app.fetch,
-      port: config.port,
-      hostname: config.host,
-      serverOptions: {
-        headersTimeout: SERVER_TIMEOUTS.headersMs,
-        requestTimeout: SERVER_TIMEOUTS.requestMs,
-        connectionsCheckingInterval: SERVER_TIMEOUTS.checkEveryMs,
-      },
+  const server = startHttpServer({
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    serverOptions: {
+      headersTimeout: SERVER_TIMEOUTS.headersMs,
+      requestTimeout: SERVER_TIMEOUTS.requestMs,
+      connectionsCheckingInterval: SERVER_TIMEOUTS.checkEveryMs,
     },
-    (info) => {
+    log,
+    onListening: (info) => {
       log.info(
         {
           url: `http://${config.host}:${info.port}`,
@@ -116,8 +114,8 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
         'sluice listening',
       );
     },
-  );
-  (server as Server).keepAliveTimeout = SERVER_TIMEOUTS.keepAliveMs;
+  });
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveMs;
   // A port in use or a HOST that is not this machine's: one line naming the variable, exit 1.
   server.once('error', async (error: NodeJS.ErrnoException) => {
     process.stderr.write(`sluice: ${listenFailure(error, config.host, config.port)}\n`);
