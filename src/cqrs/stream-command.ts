@@ -1,4 +1,5 @@
 import {
+  type AppendResult,
   type EventStore,
   EventStoreUnavailable,
   type ExpectedRevision,
@@ -100,6 +101,13 @@ const toNewEvents = <E extends { type: string; data: unknown }>(
     },
   }));
 
+/** An append's answer; one the store had already stored (a concurrent retry of the same request) is a replay. */
+const resultOf = (result: AppendResult): StreamCommandResult => ({
+  version: result.nextRevision,
+  position: result.position,
+  replayed: result.alreadyStored === true,
+});
+
 const replayOf = (previous: RecordedEvent[], command: Command): StreamCommandResult => {
   if (previous[0]?.metadata.requestHash !== command.metadata.requestHash) {
     throw new IdempotencyKeyReused('this Idempotency-Key was used with a different request');
@@ -173,7 +181,7 @@ const appendAsNew = async <C extends Command, E extends { type: string; data: un
       toNewEvents(events, command, ctx.schemas),
       'no_stream',
     );
-    return { version: result.nextRevision, position: result.position, replayed: false };
+    return resultOf(result);
   } catch (error) {
     if (error instanceof WrongExpectedVersion) return undefined;
     throw error;
@@ -211,7 +219,7 @@ export const executeStreamCommand = async <C extends Command, E extends { type: 
     const newEvents = toNewEvents(decider.decide(command, loaded.state), command, ctx.schemas);
     try {
       const result = await appendOnce(ctx.store, stream, newEvents, loaded.revision);
-      return { version: result.nextRevision, position: result.position, replayed: false };
+      return resultOf(result);
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion)) throw error;
       options.onConflict?.();

@@ -43,6 +43,12 @@ export interface AppendResult {
   nextRevision: StreamRevision;
   /** Global position of the last event appended. */
   position: Position;
+  /**
+   * True when an earlier append had stored these very events (same ids, same expectation): nothing was
+   * written, and this is its result. A store that cannot tell (EventStoreDB answers such a retry as it
+   * answers a write) leaves it out.
+   */
+  alreadyStored?: boolean;
 }
 
 export interface SubscriptionFilter {

@@ -99,7 +99,7 @@ const applyAppend = (statements: Statements, request: AppendRequest, recordedAt:
   const { stream, events, expectedRevision } = request;
   const current = currentRevisionOf(statements, stream);
   const earlier = findEarlierAppend(statements, request, current);
-  if (earlier) return { result: earlier, written: 0 };
+  if (earlier) return { result: { ...earlier, alreadyStored: true }, written: 0 };
   if (!satisfies(expectedRevision, current))
     throw new WrongExpectedVersion(stream, expectedRevision, current);
   if (events.length === 0) return { result: emptyAppendResult(statements, stream, current), written: 0 };

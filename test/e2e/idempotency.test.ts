@@ -149,6 +149,25 @@ describe('Idempotency-Key over HTTP', () => {
     }
   });
 
+  it('given 10 concurrent requests with one key, then one answer is the first and nine say Idempotent-Replayed; one append is counted', async () => {
+    const appendsCounted = async () =>
+      Number(
+        /^sluice_appends_total(?:\{[^}]*\})? (\d+)/m.exec(await (await t.http('/metrics')).text())?.[1] ?? 0,
+      );
+    const before = await appendsCounted();
+    await warmConnections(t, 10);
+    const k = key();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => t.http('/orders', json(validOrder(), withKey(k)))),
+    );
+    const replayed = answers.map((answer) => answer.headers.get('idempotent-replayed'));
+    expect(new Set(await Promise.all(answers.map((answer) => answer.text()))).size).toBe(1);
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(201));
+    expect(replayed.filter((header) => header === null)).toHaveLength(1);
+    expect(replayed.filter((header) => header === 'true')).toHaveLength(9);
+    expect((await appendsCounted()) - before).toBe(1);
+  });
+
   it('given 10 concurrent places with one key but two different bodies, then one body wins everywhere and the other gets 422', async () => {
     for (let round = 0; round < RACE_ROUNDS; round++) {
       const k = key();
