@@ -81,6 +81,8 @@ export const adminAuth = (
     failures.fail(address);
     onFailure?.();
     if (header === undefined) return unauthorized(c, 'send Authorization: Bearer <ADMIN_TOKEN>');
+    // Another scheme (Basic…) is no bearer token at all: no error code (RFC 6750 §3.1), and a detail that says so.
+    if (token === undefined) return unauthorized(c, 'Authorization must be Bearer <ADMIN_TOKEN>');
     return unauthorized(c, 'the bearer token is not the admin token', 'invalid_token');
   };
 };

@@ -28,7 +28,7 @@ const unitPrice = z
   .max(MAX_UNIT_PRICE, `must be at most ${MAX_UNIT_PRICE}`)
   .refine(
     (price) => hasAtMostDecimals(price, MAX_MINOR_UNITS),
-    `must have at most ${MAX_MINOR_UNITS} decimals`,
+    `must have at most as many decimals as the currency's minor unit (USD 2, JPY 0, KWD 3; never over ${MAX_MINOR_UNITS})`,
   )
   .meta({
     description:

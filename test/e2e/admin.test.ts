@@ -59,6 +59,20 @@ describe('admin API over HTTP (in-process service, real Redis and SQLite)', () =
     expect(await t.redis.get(`${t.prefix}{order-view}:rebuilding`)).toBeNull();
   });
 
+  it('given another scheme than Bearer, then the 401 says to send a bearer token and names no token error', async () => {
+    const res = await post('/admin/projections/order-view/rebuild', { authorization: `Basic ${TOKEN}` });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).not.toMatch(/error=/);
+    expect(((await res.json()) as { detail: string }).detail).toBe(
+      'Authorization must be Bearer <ADMIN_TOKEN>',
+    );
+    const wrong = await post('/admin/projections/order-view/rebuild', auth('admin-secret-for-tesTS'));
+    expect(wrong.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    expect(((await wrong.json()) as { detail: string }).detail).toBe(
+      'the bearer token is not the admin token',
+    );
+  });
+
   it('given the token, when the projections are listed, then one row per projection with the documented fields', async () => {
     const placed = (await (await t.http('/orders', json(validOrder()))).json()) as { position: string };
     const listed = await eventually(

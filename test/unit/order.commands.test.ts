@@ -100,6 +100,13 @@ describe('PlaceOrderBody', () => {
     expect(errorPathsOf(PlaceOrderBody, body)).toEqual([path]);
   });
 
+  it('names the minor units for a price with more decimals than any currency has (0.1 + 0.2)', () => {
+    const result = PlaceOrderBody.safeParse(withItem({ unitPrice: 0.1 + 0.2 }));
+    expect(result.error?.issues.map((issue) => issue.message)).toEqual([
+      "must have at most as many decimals as the currency's minor unit (USD 2, JPY 0, KWD 3; never over 4)",
+    ]);
+  });
+
   it.each([
     ['the longest customerId', { ...order, customerId: 'x'.repeat(64) }],
     ['100 items', { ...order, items: Array.from({ length: 100 }, () => line) }],
