@@ -20,6 +20,10 @@ export const isJsonMediaType = (contentType: string): boolean => {
   return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 };
 
+/** The charset parameter of a Content-Type, lower case and unquoted, or undefined. */
+const charsetOf = (contentType: string): string | undefined =>
+  /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1]?.toLowerCase();
+
 /** The declared Content-Length, or undefined when the body is chunked (or absent). */
 export const declaredLength = (c: Context): number | undefined => {
   const header = c.req.header('content-length');
@@ -186,6 +190,12 @@ export const readJsonBody = async <S extends z.ZodType>(
   if (contentType === undefined || !isJsonMediaType(contentType)) {
     throw new UnsupportedMediaType(
       `send the body as application/json (got ${contentType ?? 'no content-type'})`,
+    );
+  }
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new UnsupportedMediaType(
+      `JSON is UTF-8 (RFC 8259): send charset=utf-8 or none (got charset=${charset})`,
     );
   }
   return parseOrThrow(schema, parseJson(bytes));

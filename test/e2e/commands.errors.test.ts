@@ -180,6 +180,7 @@ describe('commands over HTTP: every refusal the contract promises, and nothing a
       { headers: { 'content-type': 'text/plain' }, body: '{"sku":"A","quantity":1,"unitPrice":1}' },
       { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'sku=A&quantity=1' },
       { headers: {}, body: new TextEncoder().encode('{"reason":"x"}') }, // no content-type at all
+      { headers: { 'content-type': 'application/json; charset=latin1' }, body: '{"reason":"x"}' },
     ];
     for (const { method, path } of commandRoutes(orderId)) {
       for (const { headers, body } of bodies) {
