@@ -6,6 +6,7 @@ import { decimalInteger } from '../cqrs/index.js';
 import type { EventStore, Position, RecordedEvent } from '../eventstore/index.js';
 import type { ProjectionStatusReader } from '../readmodel/index.js';
 import type { AdminOperation } from './admin.js';
+import { eventStreamHead } from './live-answer.js';
 import { route } from './openapi-route.js';
 import { parseParams } from './request.js';
 
@@ -203,6 +204,7 @@ export const registerAdminEventRoutes = (
       },
     }),
     async (c: Context) => {
+      if (c.req.method === 'HEAD') return eventStreamHead(c);
       const everyMs = deps.feedEveryMs ?? FEED_EVERY_MS;
       return streamSSE(c, async (stream) => {
         let ended = false;

@@ -141,5 +141,12 @@ export const answerLive = async <R>(c: Context, live: LiveDeps, q: LiveQuery<R>)
 const headOfLive = async <R>(c: Context, q: LiveQuery<R>): Promise<Response> => {
   const answer = (await q.read(q.queries.ask(q.query, q.readModel.request()))) as R | null;
   if (answer === null || answer === undefined) throw new NotFound(q.notFound);
-  return c.body(null, 200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+  return eventStreamHead(c);
 };
+
+/**
+ * What a HEAD of a server-sent event route answers: the stream's headers, no stream. Hono serves HEAD with the
+ * GET handler and drops the body unread, so a stream opened for it would never see an abort and never end.
+ */
+export const eventStreamHead = (c: Context): Response =>
+  c.body(null, 200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });

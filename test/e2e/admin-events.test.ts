@@ -121,6 +121,29 @@ describe('the admin event routes behind the console (real HTTP, Redis and SQLite
     }
   });
 
+  it('given HEAD of the live feed, then the stream headers, no body, and no feed left running behind it', async () => {
+    const store = t.app.store;
+    const read = store.readAllBackwards.bind(store);
+    let reads = 0;
+    store.readAllBackwards = (opts) => {
+      reads += 1;
+      return read(opts);
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        const head = await t.http('/admin/feed', { method: 'HEAD', headers: auth });
+        expect(head.status).toBe(200);
+        expect(head.headers.get('content-type')).toMatch(/^text\/event-stream/);
+        expect(await head.text()).toBe('');
+      }
+      // The feed ticks every 100 ms here: a feed opened for a HEAD would have read several times by now.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(reads).toBe(0);
+    } finally {
+      store.readAllBackwards = read;
+    }
+  });
+
   it('given the live feed read with the bearer token, then it sends projection rows, then new events as they are appended', async () => {
     const abort = new AbortController();
     const res = await t.http('/admin/feed', { headers: auth, signal: abort.signal });
