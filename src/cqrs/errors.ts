@@ -74,6 +74,8 @@ export class TooManyRequests extends problem('too-many-requests', 429, 'Too many
  * answer, and it must not count as a 5xx.
  */
 export class ClientClosedRequest extends problem('client-closed-request', 499, 'Client closed request') {}
+/** The server stopped waiting for the rest of the request (its request timeout); the client got a 408. */
+export class RequestTimeout extends problem('request-timeout', 408, 'Request timeout') {}
 export class ServiceUnavailable extends problem('service-unavailable', 503, 'Service unavailable') {
   override readonly retryAfterSeconds: number;
   constructor(detail: string, retryAfterSeconds = 1) {

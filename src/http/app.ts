@@ -6,6 +6,7 @@ import {
   MethodNotAllowed,
   NotFound,
   ProblemError,
+  RequestTimeout,
   ServiceUnavailable,
 } from '../cqrs/index.js';
 import { EventStoreUnavailable } from '../eventstore/index.js';
@@ -57,6 +58,7 @@ const problemOf = (error: unknown, log: Logger, path: string, storeLines: Thrott
     return new ServiceUnavailable('the read model (Redis) is unavailable', 1);
   }
   if (error instanceof ClientClosedRequest) log.debug({ path }, 'client closed the request mid-body');
+  else if (error instanceof RequestTimeout) log.debug({ path }, 'request timed out mid-body');
   else if (!(error instanceof ProblemError)) log.error({ err: error, path }, 'unhandled error');
   return error;
 };

@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { ValidationFailed } from '../cqrs/index.js';
 import { toProblem } from './problem.js';
+import { markTimedOut } from './request.js';
 
 export interface HttpServerOptions {
   fetch: (request: Request) => Response | Promise<Response>;
@@ -45,6 +46,8 @@ const refuse = (error: NodeJS.ErrnoException, socket: Socket, log: Logger): void
   }
   const status =
     error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  // A request a route is reading: its body read fails with the 408 the client gets, not as a client abort.
+  if (status === 408 && response !== undefined) markTimedOut(response.req);
   log.info({ status, code: error.code, err: error.message }, 'request refused before it reached a route');
   const body = JSON.stringify({
     type: `https://sluice.dev/problems/${status === 400 ? 'malformed-request' : status === 431 ? 'headers-too-large' : 'request-timeout'}`,

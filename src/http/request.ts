@@ -6,6 +6,7 @@ import {
   MalformedJson,
   PayloadTooLarge,
   parseOrThrow,
+  RequestTimeout,
   UnsupportedMediaType,
   ValidationFailed,
 } from '../cqrs/index.js';
@@ -70,6 +71,19 @@ export const incomingOf = (c: Context): IncomingMessage | undefined =>
 const clientClosed = (cause?: unknown): ClientClosedRequest =>
   new ClientClosedRequest('the client closed the connection before sending the whole body', { cause });
 
+/** Requests whose connection the server closed with a 408 (see startHttpServer): their body never came. */
+const timedOut = new WeakSet<IncomingMessage>();
+
+/** The server answered 408 on this request's connection: a body read that fails now is the timeout's. */
+export const markTimedOut = (incoming: IncomingMessage): void => {
+  timedOut.add(incoming);
+};
+
+const bodyLost = (incoming: IncomingMessage, cause?: unknown) =>
+  timedOut.has(incoming)
+    ? new RequestTimeout('the whole request did not arrive in time', { cause })
+    : clientClosed(cause);
+
 /**
  * The body read straight from Node's request (no web Request, stream or AbortSignal made for it), failing
  * with PayloadTooLarge as soon as more than `max` bytes arrived. What is left unread is drained or the
@@ -108,11 +122,11 @@ export const readIncomingBody = (
     };
     const onError = (error: Error) => {
       stop();
-      reject(clientClosed(error));
+      reject(bodyLost(incoming, error));
     };
     const onClose = () => {
       stop();
-      reject(clientClosed());
+      reject(bodyLost(incoming));
     };
     incoming.on('data', onData);
     incoming.on('end', onEndOfBody);

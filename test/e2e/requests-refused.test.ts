@@ -3,6 +3,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_TIMEOUTS } from '../../src/service';
+import { startTestApp } from '../support/app';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process';
 
@@ -105,4 +106,31 @@ describe('a client that never finishes its headers', () => {
     expect(closedAfterMs).toBeLessThan(SERVER_TIMEOUTS.headersMs + SERVER_TIMEOUTS.checkEveryMs + 1500);
     expect((await fetch(`${service.baseUrl}/health`)).status).toBe(200);
   }, 30_000);
+});
+
+describe('a client that never finishes its body', () => {
+  it('given a body that stops coming, then 408 problem+json, and the request is recorded as 408, not as a client abort (499)', async () => {
+    // The service's limits scaled down (30 s → 600 ms) so the test need not wait half a minute.
+    const t = await startTestApp(
+      {},
+      { serverOptions: { headersTimeout: 500, requestTimeout: 600, connectionsCheckingInterval: 100 } },
+    );
+    try {
+      const answer = await rawExchange(
+        t.baseUrl,
+        'POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"cust',
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+      const metrics = await (await t.http('/metrics')).text();
+      const statuses = [
+        ...metrics.matchAll(
+          /^sluice_http_request_duration_seconds_count\{[^}]*route="\/orders"[^}]*status="(\d+)"[^}]*\} \d+$/gm,
+        ),
+      ].map((m) => m[1]);
+      expect(statuses).toEqual(['408']);
+    } finally {
+      await t.stop();
+    }
+  });
 });

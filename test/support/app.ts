@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { createClient } from 'redis';
 import { type App, type AppOptions, createApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
+import { startHttpServer } from '../../src/http';
 import { createLogger } from '../../src/ops/logger';
+import { SERVER_TIMEOUTS } from '../../src/service';
 import { deleteKeysWithPrefix, type PlainRedis, TEST_REDIS_URL, uniqueRedisPrefix } from './redis';
 
 export interface TestApp {
@@ -27,7 +29,12 @@ export interface TestApp {
  */
 export const startTestApp = async (
   env: Record<string, string> = {},
-  options: AppOptions & { redisUrl?: string; keepData?: boolean } = {},
+  options: AppOptions & {
+    redisUrl?: string;
+    keepData?: boolean;
+    /** The HTTP server's limits, instead of the service's (SERVER_TIMEOUTS). */
+    serverOptions?: ServerOptions;
+  } = {},
 ): Promise<TestApp> => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const prefix = env.REDIS_PREFIX ?? uniqueRedisPrefix('app');
@@ -39,19 +46,28 @@ export const startTestApp = async (
     ...env,
   });
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const app = await createApp(
-    config,
-    { kind: 'single', url: redisUrl },
-    createLogger(config.logLevel),
-    options,
-  );
+  const log = createLogger(config.logLevel);
+  const app = await createApp(config, { kind: 'single', url: redisUrl }, log, options);
   const redis = createClient({ url: redisUrl });
   redis.on('error', () => {}); // tests that stop Redis look at it only once it is back
   redis.connect().catch(() => {}); // its commands wait (offline queue) until it is connected
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  // The service's own server (src/http/node-server.ts), as `npm start` runs it.
+  let server: ReturnType<typeof startHttpServer> | undefined;
+  await new Promise<void>((resolve) => {
+    server = startHttpServer({
+      fetch: app.fetch,
+      port: 0,
+      hostname: '127.0.0.1',
+      serverOptions: options.serverOptions ?? {
+        headersTimeout: SERVER_TIMEOUTS.headersMs,
+        requestTimeout: SERVER_TIMEOUTS.requestMs,
+        connectionsCheckingInterval: SERVER_TIMEOUTS.checkEveryMs,
+      },
+      log,
+      onListening: () => resolve(),
+    });
   });
-  const { port } = server.address() as AddressInfo;
+  const { port } = server!.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     app,
@@ -61,7 +77,7 @@ export const startTestApp = async (
     redis,
     http: (path, init) => fetch(baseUrl + path, init),
     stop: async () => {
-      await new Promise<void>((done) => server.close(() => done()));
+      await new Promise<void>((done) => server!.close(() => done()));
       await app.close();
       redis.destroy();
       if (!options.keepData) {
