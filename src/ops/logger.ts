@@ -23,7 +23,10 @@ export const redactUrl = (url: string | undefined): string | undefined =>
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 export interface LogDestination extends pino.DestinationStream {
-  /** Waits until buffered lines are written, at most `timeoutMs` (a stuck reader must not hold up an exit). */
+  /**
+   * The last call before exit: writes every buffered line, then stops logging; waits at most `timeoutMs` (a
+   * stuck reader must not hold up an exit).
+   */
   flush(timeoutMs: number): Promise<void>;
 }
 
@@ -47,12 +50,16 @@ export const stdoutDestination = (): LogDestination => {
     flush: (timeoutMs) =>
       new Promise<void>((resolve) => {
         if (!open) return resolve();
+        open = false;
         const timer = setTimeout(resolve, timeoutMs);
         timer.unref();
-        sonic.flush(() => {
+        // Not sonic.flush(): with minLength 0 it answers at once, while a write is in flight and lines wait
+        // behind it, and the exit that follows drops them. end() writes them all, then says 'close'.
+        sonic.once('close', () => {
           clearTimeout(timer);
           resolve();
         });
+        sonic.end();
       }),
   };
 };
