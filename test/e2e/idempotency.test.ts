@@ -202,9 +202,10 @@ describe('Idempotency-Key over HTTP', () => {
       `POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: ${k}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
+    // Two appends: the key's claim, then the order's event (waiting for the first alone raced the second).
     await waitUntil(
-      async () => (await t.app.store.headPosition()) > head,
-      'the first attempt to be appended',
+      async () => (await t.app.store.headPosition()) >= head + 2n,
+      'the first attempt to be appended (claim and event)',
     );
     socket.destroy(); // the answer is never read
     const appended = await t.app.store.headPosition();
