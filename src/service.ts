@@ -17,18 +17,6 @@ const LOG_FLUSH_MS = 1000;
 /** In-flight requests get this long after SIGTERM; the rest of the bound is for closing stores and Redis. */
 const REQUEST_GRACE_MS = 7_000;
 
-/** The HTTP server's limits (documented in the README): a client can hold a socket only so long. */
-export const SERVER_TIMEOUTS = {
-  /** The request line and headers must arrive within this. */
-  headersMs: 10_000,
-  /** The whole request (body included) must arrive within this. */
-  requestMs: 30_000,
-  /** An idle keep-alive connection is closed after this. */
-  keepAliveMs: 5_000,
-  /** How often Node looks for connections past the first two (its default, 30 s, let a slow client stay ~3× longer). */
-  checkEveryMs: 1_000,
-};
-
 /** Why listening failed, naming the variable to change. */
 const listenFailure = (error: NodeJS.ErrnoException, host: string, port: number): string => {
   switch (error.code) {
@@ -94,11 +82,6 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
     fetch: app.fetch,
     port: config.port,
     hostname: config.host,
-    serverOptions: {
-      headersTimeout: SERVER_TIMEOUTS.headersMs,
-      requestTimeout: SERVER_TIMEOUTS.requestMs,
-      connectionsCheckingInterval: SERVER_TIMEOUTS.checkEveryMs,
-    },
     log,
     onListening: (info) => {
       log.info(
@@ -115,7 +98,6 @@ export const runService = async (modules: readonly DomainModule[]): Promise<void
       );
     },
   });
-  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveMs;
   // A port in use or a HOST that is not this machine's: one line naming the variable, exit 1.
   server.once('error', async (error: NodeJS.ErrnoException) => {
     process.stderr.write(`sluice: ${listenFailure(error, config.host, config.port)}\n`);

@@ -76,6 +76,9 @@ export class TooManyRequests extends problem('too-many-requests', 429, 'Too many
 export class ClientClosedRequest extends problem('client-closed-request', 499, 'Client closed request') {}
 /** The server stopped waiting for the rest of the request (its request timeout); the client got a 408. */
 export class RequestTimeout extends problem('request-timeout', 408, 'Request timeout') {}
+/** Bytes Node's HTTP parser refused (a malformed line or header): no route ever saw them. */
+export class MalformedRequest extends problem('malformed-request', 400, 'Bad request') {}
+export class HeadersTooLarge extends problem('headers-too-large', 431, 'Request header fields too large') {}
 export class ServiceUnavailable extends problem('service-unavailable', 503, 'Service unavailable') {
   override readonly retryAfterSeconds: number;
   constructor(detail: string, retryAfterSeconds = 1) {

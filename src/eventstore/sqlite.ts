@@ -51,6 +51,11 @@ const DEFAULTS: Required<SqliteEventStoreOptions> = {
   pageSize: 500,
 };
 
+/** SQLite's largest integer: no position or revision is past it. */
+const MAX_INTEGER = 2n ** 63n - 1n;
+/** Full pages kept for subscriptions reading the same range at about the same time (oldest dropped first). */
+const SHARED_PAGES = 16;
+
 /**
  * The embedded event store: one SQLite file (WAL, synchronous=FULL), or ':memory:' for a throwaway one.
  *
@@ -60,11 +65,6 @@ const DEFAULTS: Required<SqliteEventStoreOptions> = {
  * - better-sqlite3 is synchronous: a write waiting on another process's lock blocks this process's
  *   event loop for up to `busyTimeoutMs`.
  */
-/** SQLite's largest integer: no position or revision is past it. */
-const MAX_INTEGER = 2n ** 63n - 1n;
-/** Full pages kept for subscriptions reading the same range at about the same time (oldest dropped first). */
-const SHARED_PAGES = 16;
-
 export class SqliteEventStore implements EventStore {
   readonly #db: SqliteDatabase;
   readonly #statements: Statements;

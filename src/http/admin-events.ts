@@ -50,14 +50,17 @@ const EventPageSchema = z
 
 /** Positions and revisions are unsigned 64-bit integers in both stores. */
 const U64_MAX = 2n ** 64n - 1n;
-/** Runs after a failed regex too (zod reports every issue): only digits are compared. */
-const atMostU64 = (value: string) => !/^\d+$/.test(value) || BigInt(value) <= U64_MAX;
 
-const positionField = z
-  .string()
-  .regex(/^\d{1,20}$/, 'must be a position as a decimal string')
-  .refine(atMostU64, `must be at most ${U64_MAX}`)
-  .optional();
+/** A position or revision as a decimal string, at most U64_MAX. */
+const decimalU64 = (what: string) =>
+  z
+    .string()
+    .regex(/^\d{1,20}$/, `must be a ${what} as a decimal string`)
+    // Runs after a failed regex too (zod reports every issue): only digits are compared.
+    .refine((value) => !/^\d+$/.test(value) || BigInt(value) <= U64_MAX, `must be at most ${U64_MAX}`)
+    .optional();
+
+const positionField = decimalU64('position');
 const limitField = decimalInteger({ min: 1, max: 200 }).optional();
 
 const EventsQuery = z.object({
@@ -77,12 +80,7 @@ const StreamParam = z.object({
   stream: z.string().min(1).max(500).meta({ description: 'The stream name.', example: 'order-0b0d…' }),
 });
 const StreamQuery = z.object({
-  before: z
-    .string()
-    .regex(/^\d{1,20}$/, 'must be a revision as a decimal string')
-    .refine(atMostU64, `must be at most ${U64_MAX}`)
-    .optional()
-    .meta({ description: 'Only events before this revision (from `next`).' }),
+  before: decimalU64('revision').meta({ description: 'Only events before this revision (from `next`).' }),
   limit: limitField.meta({ description: 'Events per page, 1–200 (default 50).' }),
 });
 

@@ -19,23 +19,23 @@ export const problemResponse = (problem: ProblemBody, headers: Record<string, st
 
 const INTERNAL = 'https://sluice.dev/problems/internal';
 
+/** The problem+json body of a ProblemError. */
+export const problemBodyOf = (error: ProblemError, instance?: string): ProblemBody => ({
+  type: error.type,
+  title: error.title,
+  status: error.status,
+  detail: error.message,
+  ...(instance ? { instance } : {}),
+  ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),
+});
+
 /** Turns any error into problem+json; unexpected errors become a 500 without their details. */
 export const toProblem = (error: unknown, instance?: string): Response => {
   if (error instanceof ProblemError) {
     const headers: Record<string, string> = {};
     if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
     if (error instanceof MethodNotAllowed) headers.allow = error.allow.join(', ');
-    return problemResponse(
-      {
-        type: error.type,
-        title: error.title,
-        status: error.status,
-        detail: error.message,
-        ...(instance ? { instance } : {}),
-        ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),
-      },
-      headers,
-    );
+    return problemResponse(problemBodyOf(error, instance), headers);
   }
   return problemResponse({
     type: INTERNAL,

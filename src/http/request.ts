@@ -260,6 +260,22 @@ const LIST_ITEM = /[ \t]*(?:(W\/)?"([\x21\x23-\x7E\x80-\xFF]*)"[ \t]*)?(?:,|$)/y
 const VERSION_TAG = /^(?:0|[1-9]\d{0,17})$/;
 
 /**
+ * The entity-tags of a list field (RFC 9110 §5.6.1: empty elements are ignored; a comma inside quotes belongs
+ * to the tag), or undefined when the field is malformed.
+ */
+const entityTags = (value: string): Array<{ weak: boolean; opaque: string }> | undefined => {
+  const tags: Array<{ weak: boolean; opaque: string }> = [];
+  LIST_ITEM.lastIndex = 0;
+  for (;;) {
+    const at = LIST_ITEM.lastIndex;
+    const match = LIST_ITEM.exec(value);
+    if (match === null) return undefined;
+    if (match[2] !== undefined) tags.push({ weak: match[1] !== undefined, opaque: match[2] });
+    if (LIST_ITEM.lastIndex >= value.length || LIST_ITEM.lastIndex === at) return tags;
+  }
+};
+
+/**
  * If-None-Match by RFC 9110 §13.1.2, compared weakly (`W/"3"` is `"3"`): true when it is `*` or names
  * `opaqueTag` (the ETag without its quotes), so a GET or HEAD answers 304. A malformed field matches nothing:
  * the client gets the full answer.
@@ -268,15 +284,7 @@ export const ifNoneMatchHits = (c: Context, opaqueTag: string): boolean => {
   // A list field: lines joined with ", " say the same (and a read pays no headersDistinct for it).
   const value = c.req.header('if-none-match')?.trim();
   if (value === undefined) return false;
-  if (value === '*') return true;
-  LIST_ITEM.lastIndex = 0;
-  for (;;) {
-    const at = LIST_ITEM.lastIndex;
-    const match = LIST_ITEM.exec(value);
-    if (match === null) return false;
-    if (match[2] === opaqueTag) return true;
-    if (LIST_ITEM.lastIndex >= value.length || LIST_ITEM.lastIndex === at) return false;
-  }
+  return value === '*' || (entityTags(value)?.some((tag) => tag.opaque === opaqueTag) ?? false);
 };
 
 /**
@@ -290,16 +298,7 @@ export const ifMatchVersions = (c: Context): readonly bigint[] | undefined => {
   if (new Set(lines).size > 1) throw badHeader('if-match', 'was sent twice with different values');
   const value = lines[0]!;
   if (value === '*') return undefined;
-  const versions: bigint[] = [];
-  // RFC 9110 §5.6.1: a list whose empty elements are ignored; a comma inside quotes belongs to the tag.
-  LIST_ITEM.lastIndex = 0;
-  for (;;) {
-    const at = LIST_ITEM.lastIndex;
-    const match = LIST_ITEM.exec(value);
-    if (match === null) throw badHeader('if-match', 'must be * or entity-tags in quotes, e.g. "3"');
-    if (match[2] !== undefined && match[1] === undefined && VERSION_TAG.test(match[2]))
-      versions.push(BigInt(match[2]));
-    if (LIST_ITEM.lastIndex >= value.length || LIST_ITEM.lastIndex === at) break;
-  }
-  return versions;
+  const tags = entityTags(value);
+  if (tags === undefined) throw badHeader('if-match', 'must be * or entity-tags in quotes, e.g. "3"');
+  return tags.filter((tag) => !tag.weak && VERSION_TAG.test(tag.opaque)).map((tag) => BigInt(tag.opaque));
 };

@@ -2,7 +2,7 @@
 // that sends its headers a line at a time (slowloris) is cut off when the headers timeout says.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVER_TIMEOUTS } from '../../src/service';
+import { SERVER_TIMEOUTS } from '../../src/http';
 import { startTestApp } from '../support/app';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process';

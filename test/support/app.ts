@@ -8,7 +8,6 @@ import { type App, type AppOptions, createApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { startHttpServer } from '../../src/http';
 import { createLogger } from '../../src/ops/logger';
-import { SERVER_TIMEOUTS } from '../../src/service';
 import { deleteKeysWithPrefix, type PlainRedis, TEST_REDIS_URL, uniqueRedisPrefix } from './redis';
 
 export interface TestApp {
@@ -58,11 +57,7 @@ export const startTestApp = async (
       fetch: app.fetch,
       port: 0,
       hostname: '127.0.0.1',
-      serverOptions: options.serverOptions ?? {
-        headersTimeout: SERVER_TIMEOUTS.headersMs,
-        requestTimeout: SERVER_TIMEOUTS.requestMs,
-        connectionsCheckingInterval: SERVER_TIMEOUTS.checkEveryMs,
-      },
+      ...(options.serverOptions ? { serverOptions: options.serverOptions } : {}),
       log,
       onListening: () => resolve(),
     });
